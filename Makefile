@@ -1,0 +1,36 @@
+# EMR Stream. `make demo` runs the main job end to end on the embedded broker; `make test` runs the tests.
+SWIFT ?= swift
+CONFIG ?= debug
+EMR = .build/$(CONFIG)/emr
+
+.PHONY: all setup build release test demo broker bench clean
+
+all: build
+
+# Installs the system libraries (Debian) when they are missing; needs root or sudo.
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c $(CONFIG)
+
+release:
+	$(SWIFT) build -c release
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	bash scripts/demo.sh $(EMR)
+
+# An embedded broker in the foreground; its address goes to .emr-bootstrap.
+broker: build
+	$(EMR) broker --bootstrap-file .emr-bootstrap
+
+# Throughput figures (release build): the project's producer/consumer beside kcat.
+bench: setup release
+	bash scripts/bench-kafka.sh .build/release/emr
+
+clean:
+	rm -rf .build demo-out .emr-bootstrap

@@ -1,0 +1,3 @@
+// librdkafka for Swift. rdkafka.h must come before rdkafka_mock.h.
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
