@@ -48,6 +48,11 @@ let package = Package(
             name: "KafkaTests",
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
+        // Runs the built `emr` executable and kcat as a user would.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["emr", "Kafka", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

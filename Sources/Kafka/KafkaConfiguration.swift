@@ -26,7 +26,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     public static func fromEnvironment(
         bootstrapServers: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws -> KafkaConfiguration {
+    ) throws(KafkaError) -> KafkaConfiguration {
         var config = KafkaConfiguration(bootstrapServers: bootstrapServers)
         if let file = environment["\(environmentPrefix)PROPERTIES_FILE"], !file.isEmpty {
             try config.merge(propertiesFile: file)
@@ -40,7 +40,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     }
 
     /// Adds the properties of a Java-style properties file; errors name the file and line.
-    public mutating func merge(propertiesFile path: String) throws {
+    public mutating func merge(propertiesFile path: String) throws(KafkaError) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -63,7 +63,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
     }
 
     /// Adds `key=value` assignments (as given with `--kafka-property`).
-    public mutating func merge(assignments: [String]) throws {
+    public mutating func merge(assignments: [String]) throws(KafkaError) {
         for assignment in assignments {
             guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
                 throw KafkaError(.configuration, message: "kafka property '\(assignment)': expected key=value")
