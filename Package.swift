@@ -34,11 +34,15 @@ let package = Package(
             ]
         ),
 
+        // Synthea: streaming CSV reader, entity schemas, facility slicing, event-time order, generator.
+        .target(name: "Synthea"),
+
         // The CLI: thin commands over the libraries.
         .executableTarget(
             name: "emr",
             dependencies: [
                 "Kafka",
+                "Synthea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -48,6 +52,7 @@ let package = Package(
             name: "KafkaTests",
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "SyntheaTests", dependencies: ["Synthea"]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",

@@ -1,0 +1,141 @@
+import Foundation
+
+/// A streaming RFC 4180 reader over a file's bytes: quoted fields, doubled quotes, line breaks
+/// inside quotes, CRLF or LF, UTF-8, and a byte-order mark at the start. It reads in chunks, so
+/// memory stays constant whatever the file's size.
+///
+/// `next()` returns the next record with the physical line it starts on; every record after the
+/// header must have as many fields as the header. Errors name the file and line.
+public final class CSVReader {
+    public let path: String
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var exhausted = false
+    private var line = 1
+    private var started = false
+    private let chunkSize: Int
+
+    public init(path: String, chunkSize: Int = 1 << 16) throws(CSVError) {
+        self.path = path
+        self.chunkSize = chunkSize
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CSVError(file: path, line: 0, message: "cannot open file")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        try? handle.close()
+    }
+
+    /// A record: its fields and the physical line it starts on.
+    public struct Record: Sendable {
+        public var fields: [String]
+        public var line: Int
+    }
+
+    /// The next record, or nil at the end of the file.
+    public func next() throws(CSVError) -> Record? {
+        if !started {
+            started = true
+            try skipByteOrderMark()
+        }
+        guard try ensure(1) else { return nil }
+        let startLine = line
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var quoted = false
+        var fieldStart = true
+        while true {
+            guard try ensure(1) else {
+                if quoted {
+                    throw CSVError(file: path, line: startLine, message: "unterminated quoted field at end of file")
+                }
+                fields.append(Self.text(field))
+                return Record(fields: fields, line: startLine)
+            }
+            let byte = buffer[position]
+            if quoted {
+                position += 1
+                if byte == UInt8(ascii: "\"") {
+                    if try ensure(1), buffer[position] == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        position += 1
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    if byte == UInt8(ascii: "\n") { line += 1 }
+                    field.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: ","):
+                position += 1
+                fields.append(Self.text(field))
+                field.removeAll(keepingCapacity: true)
+                fieldStart = true
+                continue
+            case UInt8(ascii: "\n"):
+                position += 1
+                line += 1
+                fields.append(Self.text(field))
+                return Record(fields: fields, line: startLine)
+            case UInt8(ascii: "\r"):
+                position += 1
+                if try ensure(1), buffer[position] == UInt8(ascii: "\n") {
+                    position += 1
+                }
+                line += 1
+                fields.append(Self.text(field))
+                return Record(fields: fields, line: startLine)
+            case UInt8(ascii: "\"") where fieldStart:
+                position += 1
+                quoted = true
+            default:
+                if byte == UInt8(ascii: "\"") {
+                    throw CSVError(file: path, line: line, message: "stray quote inside an unquoted field")
+                }
+                position += 1
+                field.append(byte)
+            }
+            fieldStart = false
+        }
+    }
+
+    /// Fast path for the common case: scans a field run without quotes directly.
+    private static func text(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func skipByteOrderMark() throws(CSVError) {
+        if try ensure(3), buffer[position] == 0xEF, buffer[position + 1] == 0xBB, buffer[position + 2] == 0xBF {
+            position += 3
+        }
+    }
+
+    /// Makes at least `count` unread bytes available; false when the file ends first.
+    private func ensure(_ count: Int) throws(CSVError) -> Bool {
+        while buffer.count - position < count {
+            if exhausted { return false }
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: chunkSize)
+            } catch {
+                throw CSVError(file: path, line: line, message: "read failed: \(error.localizedDescription)")
+            }
+            guard let chunk, !chunk.isEmpty else {
+                exhausted = true
+                return buffer.count - position >= count
+            }
+            if position > 0 {
+                buffer.removeFirst(position)
+                position = 0
+            }
+            buffer.append(contentsOf: chunk)
+        }
+        return true
+    }
+}
