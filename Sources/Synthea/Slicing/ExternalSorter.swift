@@ -1,0 +1,158 @@
+import Foundation
+
+/// Sorts (key, payload) byte records with bounded memory: records collect in a buffer; when it
+/// passes its budget they are sorted and spilled to a temporary run file; `finish` merges the
+/// runs (and what is left in memory) back in key order. Keys are compared as bytes and should
+/// be unique (append a sequence number) so that the order is fully determined.
+public final class ExternalSorter {
+    public struct Record {
+        public var key: [UInt8]
+        public var payload: [UInt8]
+    }
+
+    private let memoryBudget: Int
+    private let directory: URL
+    private var buffer: [Record] = []
+    private var bufferedBytes = 0
+    private var runs: [URL] = []
+    public private(set) var count = 0
+
+    public init(memoryBudget: Int = 32 << 20) {
+        self.memoryBudget = memoryBudget
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("emr-sort-\(UUID().uuidString)")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public func add(key: [UInt8], payload: [UInt8]) throws {
+        buffer.append(Record(key: key, payload: payload))
+        bufferedBytes += key.count + payload.count + 64
+        count += 1
+        if bufferedBytes >= memoryBudget { try spill() }
+    }
+
+    /// Number of run files written so far (0 means everything fit in memory).
+    public var spilledRuns: Int { runs.count }
+
+    /// Hands back every record in key order. The sorter must not be added to afterwards.
+    public func finish() throws -> SortedRecordStream {
+        buffer.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        let memory = buffer
+        buffer = []
+        bufferedBytes = 0
+        var sources: [RecordSource] = [MemorySource(memory)]
+        for run in runs { sources.append(try RunFileSource(url: run)) }
+        return SortedRecordStream(sources: sources, owner: self)
+    }
+
+    private func spill() throws {
+        buffer.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("run-\(runs.count)")
+        var data = Data()
+        data.reserveCapacity(bufferedBytes)
+        for record in buffer {
+            RunFileSource.append(record.key, to: &data)
+            RunFileSource.append(record.payload, to: &data)
+        }
+        try data.write(to: url)
+        runs.append(url)
+        buffer.removeAll(keepingCapacity: true)
+        bufferedBytes = 0
+    }
+}
+
+/// Records in key order, merged from the sorter's runs.
+public final class SortedRecordStream {
+    private var sources: [RecordSource]
+    private var heads: [ExternalSorter.Record?]
+    private let owner: ExternalSorter  // keeps the run files alive
+
+    init(sources: [RecordSource], owner: ExternalSorter) {
+        self.sources = sources
+        self.owner = owner
+        heads = Array(repeating: nil, count: sources.count)
+        for i in sources.indices { heads[i] = try? sources[i].next() }
+    }
+
+    public func next() throws -> ExternalSorter.Record? {
+        var best: Int?
+        for i in heads.indices {
+            guard let head = heads[i] else { continue }
+            if let b = best, !head.key.lexicographicallyPrecedes(heads[b]!.key) { continue }
+            best = i
+        }
+        guard let best else { return nil }
+        let record = heads[best]
+        heads[best] = try sources[best].next()
+        return record
+    }
+}
+
+protocol RecordSource {
+    func next() throws -> ExternalSorter.Record?
+}
+
+private final class MemorySource: RecordSource {
+    private var records: [ExternalSorter.Record]
+    private var index = 0
+
+    init(_ records: [ExternalSorter.Record]) { self.records = records }
+
+    func next() throws -> ExternalSorter.Record? {
+        guard index < records.count else { records = []; return nil }
+        defer { index += 1 }
+        return records[index]
+    }
+}
+
+/// A spilled run read back in chunks: `[u32 length][bytes]` for the key, then the payload.
+private final class RunFileSource: RecordSource {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var exhausted = false
+
+    init(url: URL) throws {
+        handle = try FileHandle(forReadingFrom: url)
+    }
+
+    deinit { try? handle.close() }
+
+    static func append(_ bytes: [UInt8], to data: inout Data) {
+        var length = UInt32(bytes.count).littleEndian
+        withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
+        data.append(contentsOf: bytes)
+    }
+
+    func next() throws -> ExternalSorter.Record? {
+        guard let key = try field() else { return nil }
+        guard let payload = try field() else { throw CocoaError(.fileReadCorruptFile) }
+        return ExternalSorter.Record(key: key, payload: payload)
+    }
+
+    private func field() throws -> [UInt8]? {
+        guard try ensure(4) else { return nil }
+        let length = Int(UInt32(buffer[position]) | UInt32(buffer[position + 1]) << 8 | UInt32(buffer[position + 2]) << 16 | UInt32(buffer[position + 3]) << 24)
+        position += 4
+        guard try ensure(length) else { throw CocoaError(.fileReadCorruptFile) }
+        defer { position += length }
+        return Array(buffer[position..<(position + length)])
+    }
+
+    private func ensure(_ count: Int) throws -> Bool {
+        while buffer.count - position < count {
+            if exhausted { return false }
+            guard let chunk = try handle.read(upToCount: max(1 << 16, count)), !chunk.isEmpty else {
+                exhausted = true
+                return false
+            }
+            buffer.removeFirst(position)
+            position = 0
+            buffer.append(contentsOf: chunk)
+        }
+        return true
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+
+/// Cuts a Synthea export into facility slices (spec section 2) and orders them, in bounded
+/// memory: the joins (encounter to its conditions and medications, patient to the facilities
+/// that saw it) run as merges of externally sorted streams, never as whole-export maps.
+public final class FacilitySlicer {
+    private let export: SyntheaExport
+    private let options: SliceOptions
+    private var headers: [Entity: CSVHeader] = [:]
+    private var sequence: UInt64 = 0
+
+    public init(export: SyntheaExport, options: SliceOptions) {
+        self.export = export
+        self.options = options
+    }
+
+    /// Reads the export and returns its slices as one ordered stream plus the counts.
+    /// `progress` is told which file is being read.
+    public func slice(progress: (String) -> Void = { _ in }) throws -> (SliceStream, SliceSummary) {
+        var summary = SliceSummary()
+        let events = ExternalSorter(memoryBudget: options.memoryBudget)
+
+        progress("reading organizations and providers")
+        let facilities = try readOrganizations(into: events, summary: &summary)
+        try readProviders(facilities, into: events, summary: &summary)
+
+        progress("reading encounters")
+        let encounters = ExternalSorter(memoryBudget: options.memoryBudget)
+        let encounterTable = try export.open(.encounters)
+        headers[.encounters] = encounterTable.header
+        while let row = try encounterTable.next() {
+            let payload = RowCodec.encode(entity: .encounters, facility: row["ORGANIZATION"]!, line: row.line,
+                                          eventTime: EventTime.seconds(row["START"]!), values: row.values)
+            try encounters.add(key: key { $0.add(row["Id"]!); $0.add(nextSequence()) }, payload: payload)
+        }
+
+        progress("reading conditions and medications")
+        let children = ExternalSorter(memoryBudget: options.memoryBudget)
+        for entity in [Entity.conditions, .medications] {
+            let table = try export.open(entity)
+            headers[entity] = table.header
+            while let row = try table.next() {
+                let payload = RowCodec.encode(entity: entity, facility: "", line: row.line, eventTime: nil, values: row.values)
+                try children.add(key: key { $0.add(row["ENCOUNTER"]!); $0.add(nextSequence()) }, payload: payload)
+            }
+        }
+
+        progress("joining encounters with their conditions and medications")
+        let patientVisits = ExternalSorter(memoryBudget: options.memoryBudget)
+        try joinEncounters(encounters.finish(), children.finish(), facilities: facilities,
+                           events: events, visits: patientVisits, summary: &summary)
+
+        progress("joining patients with the facilities that saw them")
+        let patients = ExternalSorter(memoryBudget: options.memoryBudget)
+        let patientTable = try export.open(.patients)
+        headers[.patients] = patientTable.header
+        while let row = try patientTable.next() {
+            let payload = RowCodec.encode(entity: .patients, facility: "", line: row.line, eventTime: nil, values: row.values)
+            try patients.add(key: key { $0.add(row["Id"]!); $0.add(nextSequence()) }, payload: payload)
+        }
+        try joinPatients(patients.finish(), patientVisits.finish(), events: events, summary: &summary)
+
+        progress("ordering \(events.count) records")
+        return (SliceStream(records: try events.finish(), headers: headers), summary)
+    }
+
+    // MARK: - Steps
+
+    private func readOrganizations(into events: ExternalSorter, summary: inout SliceSummary) throws -> Set<String> {
+        let table = try export.open(.organizations)
+        headers[.organizations] = table.header
+        var known: Set<String> = []
+        while let row = try table.next() {
+            let id = row["Id"]!
+            known.insert(id)
+            guard isSelected(id) else { continue }
+            try emit(.organizations, facility: id, row: row.values, line: row.line, time: nil, encounter: "", into: events, summary: &summary)
+        }
+        if let wanted = options.facilities {
+            summary.unknownFacilities = wanted.subtracting(known).sorted()
+            summary.facilities = wanted.intersection(known).count
+            return wanted.intersection(known)
+        }
+        summary.facilities = known.count
+        return known
+    }
+
+    private func readProviders(_ facilities: Set<String>, into events: ExternalSorter, summary: inout SliceSummary) throws {
+        let table = try export.open(.providers)
+        headers[.providers] = table.header
+        while let row = try table.next() {
+            let facility = row["ORGANIZATION"]!
+            guard facilities.contains(facility) else {
+                summary.outsideSlices[.providers, default: 0] += 1
+                continue
+            }
+            try emit(.providers, facility: facility, row: row.values, line: row.line, time: nil, encounter: "", into: events, summary: &summary)
+        }
+    }
+
+    /// Merges encounters (by id) with conditions and medications (by encounter id).
+    private func joinEncounters(_ encounters: SortedRecordStream, _ children: SortedRecordStream, facilities: Set<String>,
+                                events: ExternalSorter, visits: ExternalSorter, summary: inout SliceSummary) throws {
+        var child = try children.next()
+        while let record = try encounters.next() {
+            let encounter = RowCodec.decode(record.payload)
+            let id = encounter.values[headers[.encounters]!.position(of: "Id")!]
+            let idBytes = Array(id.utf8)
+            // Children of encounter ids smaller than this one have no encounter.
+            while let c = child, SortKeyPrefix.compare(c.key, idBytes) < 0 {
+                summary.outsideSlices[RowCodec.decode(c.payload).entity, default: 0] += 1
+                child = try children.next()
+            }
+            let selected = facilities.contains(encounter.facility)
+            if selected {
+                try emit(.encounters, facility: encounter.facility, row: encounter.values, line: encounter.line,
+                         time: encounter.eventTime, encounter: id, into: events, summary: &summary)
+                let patient = encounter.values[headers[.encounters]!.position(of: "PATIENT")!]
+                try visits.add(key: key { $0.add(patient); $0.add(encounter.facility); $0.add(eventTime: encounter.eventTime); $0.add(nextSequence()) },
+                               payload: RowCodec.encode(entity: .encounters, facility: encounter.facility, line: 0, eventTime: encounter.eventTime, values: []))
+            } else {
+                summary.outsideSlices[.encounters, default: 0] += 1
+            }
+            while let c = child, SortKeyPrefix.compare(c.key, idBytes) == 0 {
+                let row = RowCodec.decode(c.payload)
+                if selected {
+                    try emit(row.entity, facility: encounter.facility, row: row.values, line: row.line,
+                             time: encounter.eventTime, encounter: id, into: events, summary: &summary)
+                } else {
+                    summary.outsideSlices[row.entity, default: 0] += 1
+                }
+                child = try children.next()
+            }
+        }
+        while let c = child {
+            summary.outsideSlices[RowCodec.decode(c.payload).entity, default: 0] += 1
+            child = try children.next()
+        }
+    }
+
+    /// Merges patients (by id) with their visits (by patient, facility, time): one patient row
+    /// per facility, at that facility's first encounter of the patient.
+    private func joinPatients(_ patients: SortedRecordStream, _ visits: SortedRecordStream, events: ExternalSorter,
+                              summary: inout SliceSummary) throws {
+        var visit = try visits.next()
+        while let record = try patients.next() {
+            let patient = RowCodec.decode(record.payload)
+            let id = patient.values[headers[.patients]!.position(of: "Id")!]
+            let idBytes = Array(id.utf8)
+            while let v = visit, SortKeyPrefix.compare(v.key, idBytes) < 0 {
+                visit = try visits.next()  // visits of a patient missing from patients.csv
+            }
+            var lastFacility: String?
+            var published = false
+            while let v = visit, SortKeyPrefix.compare(v.key, idBytes) == 0 {
+                let first = RowCodec.decode(v.payload)
+                if first.facility != lastFacility {
+                    lastFacility = first.facility
+                    published = true
+                    try emit(.patients, facility: first.facility, row: patient.values, line: patient.line,
+                             time: first.eventTime, encounter: "", into: events, summary: &summary)
+                }
+                visit = try visits.next()
+            }
+            if !published { summary.outsideSlices[.patients, default: 0] += 1 }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func isSelected(_ facility: String) -> Bool {
+        options.facilities?.contains(facility) ?? true
+    }
+
+    private func nextSequence() -> UInt64 {
+        sequence += 1
+        return sequence
+    }
+
+    private func key(_ build: (inout SortKey) -> Void) -> [UInt8] {
+        var key = SortKey()
+        build(&key)
+        return key.bytes
+    }
+
+    /// Adds a record to the output with the key of the chosen order.
+    private func emit(_ entity: Entity, facility: String, row: [String], line: Int, time: Int64?, encounter: String,
+                      into events: ExternalSorter, summary: inout SliceSummary) throws {
+        let rank = UInt64(Entity.allCases.firstIndex(of: entity)!)
+        let sortKey = key { k in
+            switch options.order {
+            case .eventTime:
+                // Organizations and providers first (time 0 flag), then by time, facility,
+                // encounter (a patient's empty id sorts before it), entity.
+                k.add(time == nil ? 0 : 1)
+                k.add(eventTime: time)
+                k.add(facility)
+                k.add(encounter)
+                k.add(rank)
+            case .file:
+                k.add(rank)
+                k.add(UInt64(line))
+                k.add(facility)
+            }
+            k.add(nextSequence())
+        }
+        try events.add(key: sortKey, payload: RowCodec.encode(entity: entity, facility: facility, line: line, eventTime: time, values: row))
+        summary.records[entity, default: 0] += 1
+    }
+}
+
+/// Compares a sort key's first component (up to the first 0x00) with a value.
+enum SortKeyPrefix {
+    static func compare(_ key: [UInt8], _ value: [UInt8]) -> Int {
+        let end = key.firstIndex(of: 0) ?? key.count
+        let prefix = key[0..<end]
+        if prefix.elementsEqual(value) { return 0 }
+        return prefix.lexicographicallyPrecedes(value) ? -1 : 1
+    }
+}
+
+/// The ordered records of every selected facility's slice.
+public final class SliceStream {
+    private let records: SortedRecordStream
+    private let headers: [Entity: CSVHeader]
+
+    init(records: SortedRecordStream, headers: [Entity: CSVHeader]) {
+        self.records = records
+        self.headers = headers
+    }
+
+    /// The header of each entity's file (column names for the message values).
+    public func header(of entity: Entity) -> CSVHeader? { headers[entity] }
+
+    public func next() throws -> SlicedRecord? {
+        guard let record = try records.next() else { return nil }
+        let row = RowCodec.decode(record.payload)
+        return SlicedRecord(facility: row.facility, entity: row.entity,
+                            row: CSVRow(header: headers[row.entity]!, values: row.values, line: row.line),
+                            eventTime: row.eventTime)
+    }
+}
