@@ -37,12 +37,19 @@ let package = Package(
         // Synthea: streaming CSV reader, entity schemas, facility slicing, event-time order, generator.
         .target(name: "Synthea"),
 
+        // Pipeline: the producer loop (slices to Kafka messages, pacing, progress) and the consumer loop.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Kafka", "Synthea", .product(name: "Logging", package: "swift-log")]
+        ),
+
         // The CLI: thin commands over the libraries.
         .executableTarget(
             name: "emr",
             dependencies: [
                 "Kafka",
                 "Synthea",
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,7 +63,7 @@ let package = Package(
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["emr", "Kafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

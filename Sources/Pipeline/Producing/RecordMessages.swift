@@ -1,0 +1,95 @@
+import Foundation
+import Kafka
+import Synthea
+
+/// CloudEvents header names of the Kafka binding (binary mode), as the spec uses them.
+public enum CloudEventHeader {
+    public static let specVersion = "ce_specversion"
+    public static let id = "ce_id"
+    public static let source = "ce_source"
+    public static let type = "ce_type"
+    public static let time = "ce_time"
+    public static let contentType = "content-type"
+}
+
+/// Turns a sliced Synthea row into its Kafka message (spec section 3): key = natural key,
+/// value = the raw row as a JSON object, CloudEvents headers, partition by patient id for
+/// patient-scoped entities and by own id otherwise.
+public struct RecordMessageBuilder: Sendable {
+    public let topics: [Entity: String]
+
+    public init(topics: [Entity: String]) {
+        self.topics = topics
+    }
+
+    /// Builds the topic map from the declarations under `topics/`.
+    public init(catalog: TopicCatalog) throws {
+        var topics: [Entity: String] = [:]
+        for (entityName, declaration) in catalog.rawTopicsByEntity {
+            guard let entity = Entity(rawValue: entityName) else {
+                throw PipelineError("\(declaration.file): unknown entity '\(entityName)'")
+            }
+            topics[entity] = declaration.name
+        }
+        for entity in Entity.allCases where topics[entity] == nil {
+            throw PipelineError("no raw topic declared for \(entity.rawValue)")
+        }
+        self.init(topics: topics)
+    }
+
+    /// The `ce_source` of a facility's producer.
+    public static func source(facility: String) -> String { "/emr-stream/facilities/\(facility)" }
+
+    public func message(for record: SlicedRecord, ingestedAt: Date, id: UUID = UUID()) -> OutgoingMessage {
+        let schema = EntitySchema.of(record.entity)
+        let partitionKey = schema.patientColumn.flatMap { record.row[$0] } ?? record.row["Id"] ?? ""
+        return OutgoingMessage(
+            topic: topics[record.entity]!,
+            partition: .byHash(Array(partitionKey.utf8)),
+            key: Array(schema.naturalKey(of: record.row).utf8),
+            value: JSONText.object(keys: record.row.header.names, values: record.row.values),
+            headers: [
+                KafkaHeader(CloudEventHeader.specVersion, "1.0"),
+                KafkaHeader(CloudEventHeader.id, id.uuidString.lowercased()),
+                KafkaHeader(CloudEventHeader.source, Self.source(facility: record.facility)),
+                KafkaHeader(CloudEventHeader.type, record.entity.rawValue),
+                KafkaHeader(CloudEventHeader.time, RFC3339.format(ingestedAt)),
+                KafkaHeader(CloudEventHeader.contentType, "application/json"),
+            ]
+        )
+    }
+}
+
+/// RFC 3339 UTC instants with milliseconds, e.g. `2026-11-25T05:16:01.123Z`.
+public enum RFC3339 {
+    public static func format(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let millis = ms - seconds * 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (y, m, d) = civil(fromDays: days)
+        return String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+                      y, m, d, secondOfDay / 3600, secondOfDay % 3600 / 60, secondOfDay % 60, millis)
+    }
+
+    /// Year, month, day of days since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+/// A pipeline failure with a one-line message.
+public struct PipelineError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

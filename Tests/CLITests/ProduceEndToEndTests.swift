@@ -1,0 +1,105 @@
+import Foundation
+import Kafka
+import Logging
+import Pipeline
+import Synthea
+import Testing
+
+private let sharedRoot = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/synthea")
+
+@Suite("emr produce end to end over TCP")
+struct ProduceEndToEndTests {
+    @Test("produce --all-facilities, then every topic read back matches the export",
+          .enabled(if: FileManager.default.fileExists(atPath: sharedRoot.path), "../shared/synthea is absent: skipped"))
+    func produceAllFacilities() throws {
+        let exportDir = sharedRoot.appendingPathComponent("mcode-L2-115p").path
+        let broker = try BrokerProcess()
+        let result = try run(try emrExecutable(), ["produce", "--export", exportDir, "--all-facilities",
+                                                   "--brokers", broker.bootstrap, "--topics", packageRoot.appendingPathComponent("topics").path])
+        #expect(result.status == 0, "emr produce failed: \(result.stderr)")
+        #expect(result.stdout.contains("failed 0"), "\(result.stdout)")
+
+        // Expected rows straight from the files.
+        let export = try SyntheaExport(directory: exportDir)
+        var expected: [Entity: [[String: String]]] = [:]
+        var patientFacilities: Set<[String]> = []
+        for entity in Entity.allCases {
+            try export.forEachRow(entity) { row in
+                expected[entity, default: []].append(Dictionary(uniqueKeysWithValues: zip(row.header.names, row.values)))
+                if entity == .encounters { patientFacilities.insert([row["PATIENT"]!, row["ORGANIZATION"]!]) }
+            }
+        }
+        let catalog = try TopicCatalog.load(directory: packageRoot.appendingPathComponent("topics").path)
+        let builder = try RecordMessageBuilder(catalog: catalog)
+        let total = Entity.allCases.filter { $0 != .patients }.reduce(0) { $0 + expected[$1]!.count } + patientFacilities.count
+
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let consumer = try KafkaConsumer(configuration: ConsumerConfiguration(
+            kafka: KafkaConfiguration(bootstrapServers: broker.bootstrap), groupID: "g-e2e"), logger: logger)
+        defer { consumer.close() }
+        try consumer.subscribe(topics: Entity.allCases.map { builder.topics[$0]! })
+        var messages: [ConsumedMessage] = []
+        let deadline = Date().addingTimeInterval(60)
+        while messages.count < total && Date() < deadline {
+            messages += try consumer.poll(maxMessages: 5_000, timeoutMs: 200)
+        }
+        for _ in 0..<5 { messages += try consumer.poll(maxMessages: 5_000, timeoutMs: 200) }
+        #expect(messages.count == total)
+
+        var received: [Entity: [[String: String]]] = [:]
+        var ids: Set<String> = []
+        var patientPartition: [String: Int32] = [:]
+        var receivedPatientFacilities: Set<[String]> = []
+        for message in messages {
+            let entity = try #require(Entity.allCases.first { builder.topics[$0] == message.topic })
+            let value = try #require(try JSONSerialization.jsonObject(with: Data(message.value ?? [])) as? [String: String], "\(message.position)")
+            received[entity, default: []].append(value)
+            let schema = EntitySchema.of(entity)
+            #expect(message.keyString == schema.naturalKey(of: value), "\(message.position)")
+            let h = message.headers
+            #expect(h.string(named: "ce_specversion") == "1.0")
+            #expect(h.string(named: "ce_type") == entity.rawValue)
+            #expect(h.string(named: "content-type") == "application/json")
+            #expect(EventTime.seconds(h.string(named: "ce_time") ?? "") != nil, "ce_time is RFC 3339")
+            let id = try #require(h.string(named: "ce_id"))
+            #expect(ids.insert(id).inserted, "ce_id unique")
+            let source = try #require(h.string(named: "ce_source"))
+            let facility = String(source.dropFirst("/emr-stream/facilities/".count))
+            switch entity {
+            case .encounters: #expect(facility == value["ORGANIZATION"])
+            case .providers: #expect(facility == value["ORGANIZATION"])
+            case .organizations: #expect(facility == value["Id"])
+            case .patients: receivedPatientFacilities.insert([value["Id"]!, facility])
+            default: break
+            }
+            if let column = schema.patientColumn {
+                let patient = value[column]!
+                #expect(message.partition == Murmur2.partition(for: Array(patient.utf8), partitionCount: 6))
+                if let known = patientPartition[patient] { #expect(known == message.partition, "one partition per patient") }
+                patientPartition[patient] = message.partition
+            }
+        }
+        for entity in Entity.allCases where entity != .patients {
+            #expect(sorted(received[entity] ?? []) == sorted(expected[entity]!), "\(entity) values equal the source rows")
+        }
+        #expect(receivedPatientFacilities == patientFacilities, "one patient message per facility that saw the patient")
+        #expect(Set(sorted(received[.patients] ?? [])) == Set(sorted(expected[.patients]!.filter { row in
+            patientFacilities.contains { $0[0] == row["Id"] }
+        })))
+    }
+
+    private func sorted(_ rows: [[String: String]]) -> [String] {
+        rows.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1}") }.sorted()
+    }
+
+    @Test("produce refuses an unknown facility and a missing export with exit 1, bad flags with exit 2")
+    func produceErrors() throws {
+        let emr = try emrExecutable()
+        let missing = try run(emr, ["produce", "--export", "/nonexistent-export", "--all-facilities", "--brokers", "127.0.0.1:1"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent-export"))
+        let both = try run(emr, ["produce", "--export", "x", "--all-facilities", "--facility", "y"])
+        #expect(both.status == 2)
+    }
+}
