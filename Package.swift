@@ -37,6 +37,9 @@ let package = Package(
         // Synthea: streaming CSV reader, entity schemas, facility slicing, event-time order, generator.
         .target(name: "Synthea"),
 
+        // Staging: raw row to typed record or a list of reasons (names, types, exact money).
+        .target(name: "Staging", dependencies: ["Synthea"]),
+
         // Pipeline: the producer loop (slices to Kafka messages, pacing, progress) and the consumer loop.
         .target(
             name: "Pipeline",
@@ -59,7 +62,7 @@ let package = Package(
             name: "KafkaTests",
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "SyntheaTests", dependencies: ["Synthea"]),
+        .testTarget(name: "SyntheaTests", dependencies: ["Synthea", "Staging"]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",

@@ -7,7 +7,7 @@ public enum EventTime {
         guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
               let year = number(b, 0, 4), let month = number(b, 5, 2), let day = number(b, 8, 2),
               (1...12).contains(month), (1...31).contains(day) else { return nil }
-        var seconds = daysFromCivil(year, month, day) * 86_400
+        var seconds = CivilTime.days(year: year, month: month, day: day) * 86_400
         if b.count == 10 { return seconds }
         guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
               let hour = number(b, 11, 2), let minute = number(b, 14, 2), let second = number(b, 17, 2) else { return nil }
@@ -34,16 +34,5 @@ public enum EventTime {
             value = value * 10 + Int64(c - UInt8(ascii: "0"))
         }
         return value
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
