@@ -39,6 +39,8 @@ public struct ProduceProgress: Sendable {
 public struct ProduceSummary: Sendable {
     public var slice: SliceSummary
     public var sent: [Entity: Int]
+    /// Bytes of keys and values published.
+    public var sentBytes: Int
     /// Records published per facility (its own `ce_source`).
     public var perFacility: [String: Int]
     public var delivered: Int
@@ -46,6 +48,8 @@ public struct ProduceSummary: Sendable {
     public var undelivered: Int
     public var firstFailure: KafkaError?
     public var elapsed: Duration
+    /// Time spent publishing (after slicing and ordering).
+    public var publishing: Duration
 
     public var sentTotal: Int { sent.values.reduce(0, +) }
     /// Records that did not reach Kafka (failed or never acknowledged).
@@ -86,6 +90,10 @@ public final class FacilityProducers {
         var pacer = Pacer(rate: options.rate, speedup: options.speedup)
         var sent: [Entity: Int] = [:]
         var perFacility: [String: Int] = [:]
+        var sentBytes = 0
+        var ids = MessageIDs()
+        var clockMillisecond = Date()
+        var clockText = RFC3339.format(clockMillisecond)
         let sendStart = ContinuousClock.now
         var lastReport = ContinuousClock.now
         func snapshot(_ phase: String) -> ProduceProgress {
@@ -96,7 +104,14 @@ public final class FacilityProducers {
         while let record = try stream.next() {
             let wait = pacer.delay(eventTime: record.eventTime)
             if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
-            try producer.produce(builder.message(for: record, ingestedAt: Date()))
+            let now = Date()
+            if now.timeIntervalSince(clockMillisecond) >= 0.001 || now < clockMillisecond {
+                clockMillisecond = now
+                clockText = RFC3339.format(now)
+            }
+            let message = builder.message(for: record, ingestedAt: clockText, id: ids.next())
+            sentBytes += (message.key?.count ?? 0) + (message.value?.count ?? 0)
+            try producer.produce(message)
             sent[record.entity, default: 0] += 1
             perFacility[record.facility, default: 0] += 1
             if ContinuousClock.now - lastReport > .milliseconds(200) {
@@ -114,8 +129,8 @@ public final class FacilityProducers {
         }
         let stats = producer.statistics
         progress(snapshot("done"))
-        return ProduceSummary(slice: slice, sent: sent, perFacility: perFacility, delivered: stats.delivered,
+        return ProduceSummary(slice: slice, sent: sent, sentBytes: sentBytes, perFacility: perFacility, delivered: stats.delivered,
                               failed: stats.failed, undelivered: stats.inFlight, firstFailure: stats.firstFailure ?? flushError,
-                              elapsed: .now - started)
+                              elapsed: .now - started, publishing: .now - sendStart)
     }
 }

@@ -40,7 +40,7 @@ public struct RecordMessageBuilder: Sendable {
     /// The `ce_source` of a facility's producer.
     public static func source(facility: String) -> String { "/emr-stream/facilities/\(facility)" }
 
-    public func message(for record: SlicedRecord, ingestedAt: Date, id: UUID = UUID()) -> OutgoingMessage {
+    public func message(for record: SlicedRecord, ingestedAt: String, id: String) -> OutgoingMessage {
         let schema = EntitySchema.of(record.entity)
         let partitionKey = schema.patientColumn.flatMap { record.row[$0] } ?? record.row["Id"] ?? ""
         return OutgoingMessage(
@@ -50,10 +50,10 @@ public struct RecordMessageBuilder: Sendable {
             value: JSONText.object(keys: record.row.header.names, values: record.row.values),
             headers: [
                 KafkaHeader(CloudEventHeader.specVersion, "1.0"),
-                KafkaHeader(CloudEventHeader.id, id.uuidString.lowercased()),
+                KafkaHeader(CloudEventHeader.id, id),
                 KafkaHeader(CloudEventHeader.source, Self.source(facility: record.facility)),
                 KafkaHeader(CloudEventHeader.type, record.entity.rawValue),
-                KafkaHeader(CloudEventHeader.time, RFC3339.format(ingestedAt)),
+                KafkaHeader(CloudEventHeader.time, ingestedAt),
                 KafkaHeader(CloudEventHeader.contentType, "application/json"),
             ]
         )
@@ -66,8 +66,10 @@ public enum RFC3339 {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millis = ms - seconds * 1000
-        let text = CivilTime.formatTimestamp(seconds: seconds)
-        return text.dropLast() + "." + String(format: "%03lld", millis) + "Z"
+        var text = CivilTime.formatTimestamp(seconds: seconds)
+        text.removeLast()
+        text += millis < 10 ? ".00\(millis)Z" : millis < 100 ? ".0\(millis)Z" : ".\(millis)Z"
+        return text
     }
 }
 

@@ -98,14 +98,23 @@ public final class CSVReader {
                 if byte == UInt8(ascii: "\"") {
                     throw CSVError(file: path, line: line, message: "stray quote inside an unquoted field")
                 }
-                position += 1
-                field.append(byte)
+                // Fast path: copy the run of plain bytes up to the next delimiter at once.
+                let end = buffer.withUnsafeBufferPointer { b -> Int in
+                    var i = position
+                    while i < b.count {
+                        let c = b[i]
+                        if c == UInt8(ascii: ",") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") || c == UInt8(ascii: "\"") { break }
+                        i += 1
+                    }
+                    return i
+                }
+                field.append(contentsOf: buffer[position..<end])
+                position = end
             }
             fieldStart = false
         }
     }
 
-    /// Fast path for the common case: scans a field run without quotes directly.
     private static func text(_ bytes: [UInt8]) -> String {
         String(decoding: bytes, as: UTF8.self)
     }

@@ -38,7 +38,7 @@ public final class ExternalSorter {
 
     /// Hands back every record in key order. The sorter must not be added to afterwards.
     public func finish() throws -> SortedRecordStream {
-        buffer.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        buffer.sort { KeyOrder.less($0.key, $1.key) }
         let memory = buffer
         buffer = []
         bufferedBytes = 0
@@ -48,7 +48,7 @@ public final class ExternalSorter {
     }
 
     private func spill() throws {
-        buffer.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        buffer.sort { KeyOrder.less($0.key, $1.key) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("run-\(runs.count)")
         var data = Data()
@@ -81,7 +81,7 @@ public final class SortedRecordStream {
         var best: Int?
         for i in heads.indices {
             guard let head = heads[i] else { continue }
-            if let b = best, !head.key.lexicographicallyPrecedes(heads[b]!.key) { continue }
+            if let b = best, !KeyOrder.less(head.key, heads[b]!.key) { continue }
             best = i
         }
         guard let best else { return nil }
@@ -154,5 +154,14 @@ private final class RunFileSource: RecordSource {
             buffer.append(contentsOf: chunk)
         }
         return true
+    }
+}
+
+/// Byte-wise key order (memcmp, then length).
+enum KeyOrder {
+    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let n = min(a.count, b.count)
+        let c = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) } }
+        return c != 0 ? c < 0 : a.count < b.count
     }
 }

@@ -90,8 +90,11 @@ enum ProduceReport {
     static func line(_ s: ProduceSummary) -> String {
         let seconds = s.elapsed.seconds
         let entities = Entity.allCases.map { "\($0.rawValue) \(s.sent[$0] ?? 0)" }.joined(separator: ", ")
-        var text = String(format: "produced %d records for %d facilities in %.2f s (%.0f rec/s): %@; delivered %d, failed %d",
-                          s.sentTotal, s.perFacility.count, seconds, Double(s.sentTotal) / max(seconds, 1e-9), entities, s.delivered, s.lost)
+        var text = String(format: "produced %d records (avg %d B) for %d facilities in %.2f s (%.0f rec/s): %@; delivered %d, failed %d",
+                          s.sentTotal, s.sentBytes / max(s.sentTotal, 1), s.perFacility.count, seconds,
+                          Double(s.sentTotal) / max(seconds, 1e-9), entities, s.delivered, s.lost)
+        text += String(format: "; publishing alone %.2f s (%.0f rec/s)", s.publishing.seconds,
+                       Double(s.sentTotal) / max(s.publishing.seconds, 1e-9))
         let outside = s.slice.outsideSlices.filter { $0.value > 0 }
         if !outside.isEmpty {
             text += "; outside every slice: " + outside.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
