@@ -63,6 +63,7 @@ let package = Package(
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "SyntheaTests", dependencies: ["Synthea", "Staging"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea"]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",

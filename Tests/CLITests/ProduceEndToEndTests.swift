@@ -93,6 +93,34 @@ struct ProduceEndToEndTests {
         rows.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1}") }.sorted()
     }
 
+    @Test("records that cannot be delivered make produce exit 1 saying how many; the others still go")
+    func undeliveredRecords() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("und-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 5, organizations: 2, seed: 5)).write(to: dir)
+        // Make one encounter far larger than message.max.bytes (1000, librdkafka's minimum).
+        let encounters = URL(fileURLWithPath: dir).appendingPathComponent("encounters.csv")
+        var lines = try String(contentsOf: encounters, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var fields = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[9] = String(repeating: "x", count: 2_000)
+        lines[1] = fields.joined(separator: ",")
+        try lines.joined(separator: "\n").write(to: encounters, atomically: true, encoding: .utf8)
+        let broker = try BrokerProcess()
+        let result = try run(try emrExecutable(), [
+            "produce", "--export", dir, "--all-facilities", "--brokers", broker.bootstrap,
+            "--topics", packageRoot.appendingPathComponent("topics").path, "--kafka-property", "message.max.bytes=1000",
+        ])
+        #expect(result.status == 1)
+        let words = result.stdout.split(separator: " ")
+        let total = try #require(words.dropFirst().first.flatMap { Int($0) }, "\(result.stdout)")
+        let match = try #require(result.stderr.firstMatch(of: /emr: error: (\d+) of (\d+) record\(s\) not delivered/), "\(result.stderr)")
+        let lost = Int(match.1)!
+        #expect(Int(match.2)! == total)
+        #expect(lost > 0 && lost < total, "\(result.stdout)")
+        #expect(result.stdout.contains("delivered \(total - lost), failed \(lost)"), "\(result.stdout)")
+        #expect(result.stderr.contains(".csv:"), "the first refusal names file and line: \(result.stderr)")
+    }
+
     @Test("produce refuses an unknown facility and a missing export with exit 1, bad flags with exit 2")
     func produceErrors() throws {
         let emr = try emrExecutable()

@@ -75,6 +75,18 @@ public final class FacilityProducers {
         self.logger = logger
     }
 
+    /// Enqueues a message; returns the error when the client refuses this one message, and
+    /// throws errors that concern the whole run (a fatal client error).
+    private func produceOrRefusal(_ message: OutgoingMessage) throws(KafkaError) -> KafkaError? {
+        do {
+            try producer.produce(message)
+            return nil
+        } catch {
+            if error.kind == .delivery { return error }
+            throw error
+        }
+    }
+
     public func run(progress: (ProduceProgress) -> Void) throws -> ProduceSummary {
         let started = ContinuousClock.now
         let export = try SyntheaExport(directory: options.exportDirectory)
@@ -92,6 +104,8 @@ public final class FacilityProducers {
         var perFacility: [String: Int] = [:]
         var sentBytes = 0
         var ids = MessageIDs()
+        var refused = 0
+        var firstRefusal: KafkaError?
         var clockMillisecond = Date()
         var clockText = RFC3339.format(clockMillisecond)
         let sendStart = ContinuousClock.now
@@ -111,7 +125,15 @@ public final class FacilityProducers {
             }
             let message = builder.message(for: record, ingestedAt: clockText, id: ids.next())
             sentBytes += (message.key?.count ?? 0) + (message.value?.count ?? 0)
-            try producer.produce(message)
+            if let refusal = try produceOrRefusal(message) {
+                // Refused by the client (e.g. larger than message.max.bytes): count it, go on.
+                let error = refusal
+                refused += 1
+                if firstRefusal == nil {
+                    firstRefusal = KafkaError(.delivery, code: error.code, message: "\(record.entity.rawValue) \(export.path(of: record.entity)):\(record.row.line): \(error.message)")
+                    logger.error("\(firstRefusal!.message)")
+                }
+            }
             sent[record.entity, default: 0] += 1
             perFacility[record.facility, default: 0] += 1
             if ContinuousClock.now - lastReport > .milliseconds(200) {
@@ -130,7 +152,8 @@ public final class FacilityProducers {
         let stats = producer.statistics
         progress(snapshot("done"))
         return ProduceSummary(slice: slice, sent: sent, sentBytes: sentBytes, perFacility: perFacility, delivered: stats.delivered,
-                              failed: stats.failed, undelivered: stats.inFlight, firstFailure: stats.firstFailure ?? flushError,
+                              failed: stats.failed + refused, undelivered: stats.inFlight,
+                              firstFailure: firstRefusal ?? stats.firstFailure ?? flushError,
                               elapsed: .now - started, publishing: .now - sendStart)
     }
 }

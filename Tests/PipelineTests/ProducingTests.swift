@@ -1,0 +1,47 @@
+import Foundation
+@testable import Pipeline
+import Synthea
+import Testing
+
+@Suite("Producer loop parts")
+struct ProducingTests {
+    @Test("--rate spaces records evenly; --speedup follows compressed event time; the slower one wins")
+    func pacing() {
+        let start = ContinuousClock.now
+        var byRate = Pacer(rate: 100, speedup: nil)
+        #expect(byRate.delay(eventTime: nil, now: start) == .zero)
+        for _ in 1..<10 { _ = byRate.delay(eventTime: nil, now: start) }
+        // The 11th record is due 100 ms after the start.
+        #expect(byRate.delay(eventTime: nil, now: start) == .milliseconds(100))
+
+        var byTime = Pacer(rate: nil, speedup: 3600)  // an hour of event time per second
+        #expect(byTime.delay(eventTime: 1_000_000, now: start) == .zero)
+        #expect(byTime.delay(eventTime: 1_000_000 + 7200, now: start) == .seconds(2))
+        #expect(byTime.delay(eventTime: 1_000_000 + 7200, now: start + .seconds(3)) == .zero)
+
+        var both = Pacer(rate: 1, speedup: 3600)
+        _ = both.delay(eventTime: 0, now: start)
+        #expect(both.delay(eventTime: 1, now: start) == .seconds(1), "rate is the slower constraint here")
+        #expect(both.delay(eventTime: 36_000, now: start) == .seconds(10), "event time is the slower one here")
+
+        var none = Pacer(rate: nil, speedup: nil)
+        #expect(none.delay(eventTime: 5, now: start) == .zero)
+        #expect(none.delay(eventTime: 999_999, now: start) == .zero)
+    }
+
+    @Test("JSON values keep header order and escape what JSON requires")
+    func jsonText() throws {
+        let bytes = JSONText.object(keys: ["Id", "NAME", "NOTE"], values: ["1", "Pérez \"Q\" \\ x", "a\nb\u{1}"])
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text == #"{"Id":"1","NAME":"Pérez \"Q\" \\ x","NOTE":"a\nb\u0001"}"#)
+        let decoded = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String]
+        #expect(decoded == ["Id": "1", "NAME": "Pérez \"Q\" \\ x", "NOTE": "a\nb\u{1}"])
+    }
+
+    @Test("ce_time is RFC 3339 UTC with milliseconds")
+    func ceTime() {
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 1_550_398_118.042)) == "2019-02-17T10:08:38.042Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+    }
+}
