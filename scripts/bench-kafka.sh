@@ -6,10 +6,9 @@ EMR=${1:-.build/release/emr}
 N=${N:-200000}
 SIZE=${SIZE:-600}
 dir=$(mktemp -d)
-trap 'kill -TERM $broker 2>/dev/null; wait $broker 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$EMR" broker --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
-broker=$!
-for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
+source "$(dirname "$0")/lib.sh"
+trap 'stop_broker; rm -rf "$dir"' EXIT
+start_broker "$EMR" "$dir"
 B=$(cat "$dir/bootstrap")
 echo "== emr (idempotent, acks=all, lz4): $N x $SIZE B"
 "$EMR" bench kafka --brokers "$B" --topic emr.bench.swift --messages "$N" --size "$SIZE" | tee "$dir/emr.txt"

@@ -6,10 +6,9 @@ set -euo pipefail
 EXPORT=${1:?export directory}
 EMR=${2:-.build/release/emr}
 dir=$(mktemp -d)
-trap 'kill -TERM $broker 2>/dev/null; wait $broker 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$EMR" broker --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
-broker=$!
-for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
+source "$(dirname "$0")/lib.sh"
+trap 'stop_broker; rm -rf "$dir"' EXIT
+start_broker "$EMR" "$dir"
 B=$(cat "$dir/bootstrap")
 echo "== emr produce --all-facilities $EXPORT"
 /usr/bin/time -v "$EMR" produce --export "$EXPORT" --all-facilities --brokers "$B" 2>"$dir/time.txt" | tee "$dir/emr.txt"

@@ -6,16 +6,11 @@ set -euo pipefail
 EMR=${1:-.build/debug/emr}
 out=demo-out
 mkdir -p "$out"
-bootstrap="$out/bootstrap"
-rm -f "$bootstrap"
+source "$(dirname "$0")/lib.sh"
 echo "== generating a sample Synthea export (200 patients, 25 facilities, seed 1)"
 "$EMR" generate --out "$out/export" --patients 200 --organizations 25 --seed 1
-"$EMR" broker --bootstrap-file "$bootstrap" >"$out/broker.log" 2>&1 &
-broker=$!
-trap 'kill -TERM $broker 2>/dev/null; wait $broker 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$bootstrap" ] && break; sleep 0.1; done
-[ -s "$bootstrap" ] || { echo "demo: the embedded broker did not start (see $out/broker.log)"; exit 1; }
-export EMR_BROKERS=$(cat "$bootstrap")
+trap stop_broker EXIT
+start_broker "$EMR" "$out"
 echo "== embedded broker at $EMR_BROKERS; declared topics:"
 "$EMR" topics verify
 echo "== publishing every facility's slice in event-time order"
