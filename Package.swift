@@ -40,6 +40,9 @@ let package = Package(
         // Staging: raw row to typed record or a list of reasons (names, types, exact money).
         .target(name: "Staging", dependencies: ["Synthea"]),
 
+        // State: the SQLite state file (schema and migrations, batch transactions, offsets, quarantine).
+        .target(name: "State", dependencies: ["CSQLite"]),
+
         // Pipeline: the producer loop (slices to Kafka messages, pacing, progress) and the consumer loop.
         .target(
             name: "Pipeline",
@@ -63,6 +66,7 @@ let package = Package(
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "SyntheaTests", dependencies: ["Synthea", "Staging"]),
+        .testTarget(name: "StateTests", dependencies: ["State"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea"]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(

@@ -1,0 +1,104 @@
+import CSQLite
+
+/// One SQLite connection over the C API, used from one thread at a time: prepared statements
+/// are cached by SQL text, transactions are explicit, every failure is a ``StateError`` naming
+/// the file. Closed deterministically in `deinit` (or by ``close()``).
+public final class SQLiteDatabase {
+    public let path: String
+    private var handle: OpaquePointer?
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// Opens (creating unless `readOnly`) the file with a busy timeout; refuses a file that is not a database.
+    public init(path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 5_000) throws(StateError) {
+        self.path = path
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(db)
+            throw StateError(.open, path: path, code: rc, message: "cannot open state database: \(message)")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, busyTimeoutMs)
+        do {
+            // Reading the schema fails here for a file that is not a database.
+            _ = try scalar("SELECT count(*) FROM sqlite_master")
+        } catch {
+            close()
+            throw StateError(.open, path: path, code: error.code, message: "not a valid state database: \(error.message)")
+        }
+    }
+
+    /// Write-ahead logging (readers see a consistent snapshot while one writer commits) with
+    /// `synchronous=NORMAL`: a commit is durable once the WAL is synced at checkpoint, and a
+    /// crash never corrupts the file or splits a transaction.
+    public func enableWriteAheadLog() throws(StateError) {
+        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=NORMAL")
+    }
+
+    deinit { close() }
+
+    /// Finalises cached statements and closes the connection. Safe to call twice.
+    public func close() {
+        statements.values.forEach { $0.finalize() }
+        statements = [:]
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    /// Runs SQL that returns no rows (may hold several statements).
+    public func execute(_ sql: String) throws(StateError) {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? lastMessage
+            sqlite3_free(error)
+            throw StateError(.statement, path: path, code: rc, message: "\(message) (in: \(sql.prefix(120)))")
+        }
+    }
+
+    /// A cached prepared statement, reset and with bindings cleared.
+    public func prepare(_ sql: String) throws(StateError) -> SQLiteStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else {
+            throw StateError(.statement, path: path, code: rc, message: "\(lastMessage) (in: \(sql.prefix(120)))")
+        }
+        let statement = SQLiteStatement(raw, database: self, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// The first column of the first row, or nil.
+    public func scalar(_ sql: String) throws(StateError) -> SQLiteValue? {
+        let statement = try prepare(sql)
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return statement.value(0)
+    }
+
+    /// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows changed by the last statement.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    var lastMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "database closed" }
+}

@@ -1,0 +1,103 @@
+import CSQLite
+
+/// A value read from or bound to SQLite.
+public enum SQLiteValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    public var int: Int64? { if case .integer(let v) = self { v } else { nil } }
+    public var text: String? { if case .text(let v) = self { v } else { nil } }
+}
+
+/// A prepared statement owned by its ``SQLiteDatabase`` (which caches and finalises it).
+public final class SQLiteStatement {
+    private let raw: OpaquePointer
+    private unowned let database: SQLiteDatabase
+    private let sql: String
+
+    init(_ raw: OpaquePointer, database: SQLiteDatabase, sql: String) {
+        self.raw = raw
+        self.database = database
+        self.sql = sql
+    }
+
+    func finalize() { sqlite3_finalize(raw) }
+
+    func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    /// Binds values to `?1, ?2, ...` in order.
+    @discardableResult
+    public func bind(_ values: SQLiteValue...) throws(StateError) -> SQLiteStatement {
+        try bind(values)
+    }
+
+    @discardableResult
+    public func bind(_ values: [SQLiteValue]) throws(StateError) -> SQLiteStatement {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(raw, index)
+            case .integer(let v): rc = sqlite3_bind_int64(raw, index, v)
+            case .real(let v): rc = sqlite3_bind_double(raw, index, v)
+            case .text(let v): rc = sqlite3_bind_text(raw, index, v, -1, transient)
+            case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), transient) }
+            }
+            if rc != SQLITE_OK { throw failure(rc) }
+        }
+        return self
+    }
+
+    /// Advances; true when a row is available.
+    public func step() throws(StateError) -> Bool {
+        let rc = sqlite3_step(raw)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw failure(rc)
+        }
+    }
+
+    /// Steps to the end (for statements that return no rows).
+    public func run() throws(StateError) {
+        defer { reset() }
+        while try step() {}
+    }
+
+    public var columnCount: Int { Int(sqlite3_column_count(raw)) }
+
+    public func columnName(_ index: Int) -> String { String(cString: sqlite3_column_name(raw, Int32(index))) }
+
+    public func value(_ index: Int) -> SQLiteValue {
+        let i = Int32(index)
+        switch sqlite3_column_type(raw, i) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(raw, i))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(raw, i))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(raw, i)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(raw, i))
+            guard count > 0, let bytes = sqlite3_column_blob(raw, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+
+    /// Every remaining row as values.
+    public func rows() throws(StateError) -> [[SQLiteValue]] {
+        defer { reset() }
+        var out: [[SQLiteValue]] = []
+        while try step() { out.append((0..<columnCount).map(value)) }
+        return out
+    }
+
+    private func failure(_ rc: Int32) -> StateError {
+        StateError(.statement, path: database.path, code: rc, message: "\(database.lastMessage) (in: \(sql.prefix(120)))")
+    }
+}

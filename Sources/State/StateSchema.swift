@@ -1,0 +1,57 @@
+/// The state database's versioned schema. Each migration runs once, in order, inside one
+/// transaction, and bumps `PRAGMA user_version`; a file from a newer emr is refused.
+public enum StateSchema {
+    /// Migrations by version (index 0 is version 1).
+    static let migrations: [String] = [
+        // 1: consumed offsets, quarantine, counters.
+        """
+        CREATE TABLE consumed_offsets (
+            topic TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            next_offset INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (topic, partition)
+        ) WITHOUT ROWID;
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            topic TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            message_key BLOB,
+            message_value BLOB,
+            headers TEXT NOT NULL,
+            quarantined_at TEXT NOT NULL,
+            UNIQUE (topic, partition, offset)
+        );
+        CREATE TABLE counters (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ]
+
+    /// The version this build writes.
+    public static var currentVersion: Int { migrations.count }
+
+    /// Refuses a file written by a newer emr, before anything is written to it.
+    static func checkVersion(_ db: SQLiteDatabase) throws -> Int {
+        let version = Int(try db.scalar("PRAGMA user_version")?.int ?? 0)
+        if version > currentVersion {
+            throw StateError(.newerSchema, path: db.path,
+                             message: "state database has schema version \(version), newer than this emr understands (\(currentVersion)); refusing to touch it")
+        }
+        return version
+    }
+
+    /// Brings the database to the current version.
+    static func migrate(_ db: SQLiteDatabase, from version: Int) throws {
+        for next in version..<currentVersion {
+            try db.transaction {
+                try db.execute(migrations[next])
+                try db.execute("PRAGMA user_version = \(next + 1)")
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// A record that failed decoding or staging, kept with its reasons and where it came from.
+public struct QuarantinedRecord: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// Which stage refused it (`decode`, `staging`).
+    public var stage: String
+    public var reasons: [String]
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    /// Original headers as `name=value` lines (values lossily decoded as UTF-8).
+    public var headers: [String]
+
+    public init(topic: String, partition: Int32, offset: Int64, stage: String, reasons: [String],
+                key: [UInt8]?, value: [UInt8]?, headers: [String]) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.stage = stage
+        self.reasons = reasons
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// The consumer's state file: offsets, quarantine and counters written together in one
+/// transaction per batch, so a crash keeps or loses a whole batch, never half of one.
+public final class StateStore {
+    public let database: SQLiteDatabase
+
+    /// Opens or creates the file and brings its schema up to date (refusing newer versions and
+    /// files that are not databases, without writing to them).
+    public init(path: String) throws {
+        database = try SQLiteDatabase(path: path)
+        let version = try StateSchema.checkVersion(database)
+        try database.enableWriteAheadLog()
+        try StateSchema.migrate(database, from: version)
+    }
+
+    /// Runs one batch's writes atomically.
+    public func inBatch<T>(_ body: (StateStore) throws -> T) throws -> T {
+        try database.transaction { try body(self) }
+    }
+
+    /// Next offset to read per (topic, partition).
+    public func storedOffsets() throws -> [String: [Int32: Int64]] {
+        var result: [String: [Int32: Int64]] = [:]
+        for row in try database.prepare("SELECT topic, partition, next_offset FROM consumed_offsets").rows() {
+            result[row[0].text!, default: [:]][Int32(row[1].int!)] = row[2].int!
+        }
+        return result
+    }
+
+    public func saveOffset(topic: String, partition: Int32, nextOffset: Int64) throws {
+        try database.prepare("""
+            INSERT INTO consumed_offsets (topic, partition, next_offset, updated_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at
+            """).bind(.text(topic), .integer(Int64(partition)), .integer(nextOffset), .text(Self.now())).run()
+    }
+
+    /// Keeps a refused record; a redelivered one (same topic, partition, offset) is kept once.
+    public func quarantine(_ record: QuarantinedRecord) throws {
+        try database.prepare("""
+            INSERT OR IGNORE INTO quarantine (topic, partition, offset, stage, reasons, message_key, message_value, headers, quarantined_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            """).bind(.text(record.topic), .integer(Int64(record.partition)), .integer(record.offset), .text(record.stage),
+                      .text(record.reasons.joined(separator: "\n")), record.key.map(SQLiteValue.blob) ?? .null,
+                      record.value.map(SQLiteValue.blob) ?? .null, .text(record.headers.joined(separator: "\n")), .text(Self.now())).run()
+    }
+
+    public func quarantined() throws -> [QuarantinedRecord] {
+        try database.prepare("""
+            SELECT topic, partition, offset, stage, reasons, message_key, message_value, headers FROM quarantine ORDER BY id
+            """).rows().map { row in
+            func bytes(_ v: SQLiteValue) -> [UInt8]? { if case .blob(let b) = v { b } else { nil } }
+            return QuarantinedRecord(topic: row[0].text!, partition: Int32(row[1].int!), offset: row[2].int!, stage: row[3].text!,
+                                     reasons: row[4].text!.split(separator: "\n").map(String.init), key: bytes(row[5]),
+                                     value: bytes(row[6]), headers: row[7].text!.split(separator: "\n").map(String.init))
+        }
+    }
+
+    public func add(_ amount: Int64, to counter: String) throws {
+        try database.prepare("""
+            INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
+            """).bind(.text(counter), .integer(amount)).run()
+    }
+
+    public func counter(_ name: String) throws -> Int64 {
+        try database.prepare("SELECT value FROM counters WHERE name = ?1").bind(.text(name)).rows().first?.first?.int ?? 0
+    }
+
+    static func now() -> String {
+        ISO8601DateFormatter().string(from: Date())
+    }
+}

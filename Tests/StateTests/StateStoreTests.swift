@@ -1,0 +1,88 @@
+import Foundation
+import State
+import Testing
+
+@Suite("State file: SQLite schema, batches, offsets, quarantine")
+struct StateStoreTests {
+    private func tempPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString).sqlite").path
+    }
+
+    @Test("a new file gets the current schema in WAL mode; reopening keeps it")
+    func migrations() throws {
+        let path = tempPath()
+        do {
+            let store = try StateStore(path: path)
+            #expect(try store.database.scalar("PRAGMA user_version")?.int == Int64(StateSchema.currentVersion))
+            #expect(try store.database.scalar("PRAGMA journal_mode")?.text == "wal")
+            try store.inBatch { try $0.saveOffset(topic: "t", partition: 1, nextOffset: 42) }
+        }
+        let reopened = try StateStore(path: path)
+        #expect(try reopened.storedOffsets() == ["t": [1: 42]])
+    }
+
+    @Test("a batch that fails leaves nothing behind; one that succeeds keeps everything")
+    func batchAtomicity() throws {
+        let path = tempPath()
+        let store = try StateStore(path: path)
+        struct Crash: Error {}
+        #expect(throws: Crash.self) {
+            try store.inBatch { s in
+                try s.saveOffset(topic: "t", partition: 0, nextOffset: 10)
+                try s.add(5, to: "records_read")
+                throw Crash()
+            }
+        }
+        #expect(try store.storedOffsets().isEmpty)
+        #expect(try store.counter("records_read") == 0)
+        try store.inBatch { s in
+            try s.saveOffset(topic: "t", partition: 0, nextOffset: 10)
+            try s.saveOffset(topic: "t", partition: 0, nextOffset: 12)
+            try s.add(5, to: "records_read")
+            try s.add(2, to: "records_read")
+        }
+        #expect(try StateStore(path: path).storedOffsets() == ["t": [0: 12]])
+        #expect(try store.counter("records_read") == 7)
+    }
+
+    @Test("a redelivered quarantined record is kept once, with its reasons and bytes")
+    func quarantine() throws {
+        let store = try StateStore(path: tempPath())
+        let record = QuarantinedRecord(topic: "emr.raw.patients", partition: 3, offset: 17, stage: "staging",
+                                       reasons: ["BIRTHDATE: required field is empty", "key: mismatch"],
+                                       key: Array("p1".utf8), value: [0xFF, 0x00, 0x7B], headers: ["ce_type=patients"])
+        try store.inBatch { try $0.quarantine(record); try $0.quarantine(record) }
+        #expect(try store.quarantined() == [record])
+    }
+
+    @Test("a file from a newer emr is refused and left untouched")
+    func newerSchemaRefused() throws {
+        let path = tempPath()
+        do {
+            let db = try SQLiteDatabase(path: path)
+            try db.execute("CREATE TABLE future (x); PRAGMA user_version = 999;")
+            db.close()
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        do {
+            _ = try StateStore(path: path)
+            Issue.record("opened a newer schema")
+        } catch let error as StateError {
+            #expect(error.kind == .newerSchema)
+            #expect(error.description.contains("999"))
+            #expect(error.description.hasPrefix(path))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "not switched to WAL")
+    }
+
+    @Test("a file that is not a database is refused and left untouched")
+    func corruptRefused() throws {
+        let path = tempPath()
+        let garbage = Data(repeating: 0x42, count: 8192)
+        try garbage.write(to: URL(fileURLWithPath: path))
+        #expect(throws: StateError.self) { _ = try StateStore(path: path) }
+        do { _ = try StateStore(path: path) } catch let error as StateError { #expect(error.kind == .open) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+    }
+}
