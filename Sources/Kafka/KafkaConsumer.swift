@@ -56,11 +56,11 @@ public final class KafkaConsumer: Sendable {
                 if let error { throw error }
                 continue
             }
-            client.context.markBrokersReachable()
             batch.append(MessageConversion.consumed(message))
-            if try revocationTrimmed(&batch) { return batch }
+            if try revocationTrimmed(&batch) { break }
         }
         _ = try revocationTrimmed(&batch)
+        if !batch.isEmpty { client.context.markBrokersReachable() }
         if let fatal = client.context.fatalError { throw fatal }
         return batch
     }

@@ -113,8 +113,9 @@ public final class FacilitySlicer {
             }
             let selected = facilities.contains(encounter.facility)
             if selected {
-                try emit(.encounters, facility: encounter.facility, row: encounter.values, line: encounter.line,
-                         time: encounter.eventTime, encounter: id, into: events, summary: &summary)
+                // The sorter's payload is already this record's encoding: pass it through as is.
+                try emit(.encounters, facility: encounter.facility, line: encounter.line, time: encounter.eventTime,
+                         encounter: id, payload: record.payload, into: events, summary: &summary)
                 let patient = encounter.values[headers[.encounters]!.position(of: "PATIENT")!]
                 try visits.add(key: key { $0.add(patient); $0.add(encounter.facility); $0.add(eventTime: encounter.eventTime); $0.add(nextSequence()) },
                                payload: RowCodec.encode(entity: .encounters, facility: encounter.facility, line: 0, eventTime: encounter.eventTime, values: []))
@@ -186,6 +187,13 @@ public final class FacilitySlicer {
     /// Adds a record to the output with the key of the chosen order.
     private func emit(_ entity: Entity, facility: String, row: [String], line: Int, time: Int64?, encounter: String,
                       into events: ExternalSorter, summary: inout SliceSummary) throws {
+        try emit(entity, facility: facility, line: line, time: time, encounter: encounter,
+                 payload: RowCodec.encode(entity: entity, facility: facility, line: line, eventTime: time, values: row),
+                 into: events, summary: &summary)
+    }
+
+    private func emit(_ entity: Entity, facility: String, line: Int, time: Int64?, encounter: String, payload: [UInt8],
+                      into events: ExternalSorter, summary: inout SliceSummary) throws {
         let rank = UInt64(Entity.allCases.firstIndex(of: entity)!)
         let sortKey = key { k in
             switch options.order {
@@ -204,7 +212,7 @@ public final class FacilitySlicer {
             }
             k.add(nextSequence())
         }
-        try events.add(key: sortKey, payload: RowCodec.encode(entity: entity, facility: facility, line: line, eventTime: time, values: row))
+        try events.add(key: sortKey, payload: payload)
         summary.records[entity, default: 0] += 1
     }
 }
