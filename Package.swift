@@ -43,10 +43,14 @@ let package = Package(
         // State: the SQLite state file (schema and migrations, batch transactions, offsets, quarantine).
         .target(name: "State", dependencies: ["CSQLite"]),
 
+        // Marts: current versions per key, derived fields, incremental marts with retraction,
+        // their batch definitions (SQL) for verification, and exports.
+        .target(name: "Marts", dependencies: ["Staging", "State", "Synthea"]),
+
         // Pipeline: the producer loop (slices to Kafka messages, pacing, progress) and the consumer loop.
         .target(
             name: "Pipeline",
-            dependencies: ["Kafka", "Synthea", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "Synthea", "Staging", "State", "Marts", .product(name: "Logging", package: "swift-log")]
         ),
 
         // The CLI: thin commands over the libraries.
@@ -56,6 +60,8 @@ let package = Package(
                 "Kafka",
                 "Synthea",
                 "Pipeline",
+                "Marts",
+                "State",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,7 +73,8 @@ let package = Package(
         ),
         .testTarget(name: "SyntheaTests", dependencies: ["Synthea", "Staging"]),
         .testTarget(name: "StateTests", dependencies: ["State"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea"]),
+        .testTarget(name: "MartsTests", dependencies: ["Marts", "Staging", "State", "Synthea"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea", "Marts", "State", "Kafka", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",

@@ -29,7 +29,10 @@ public final class SQLiteDatabase {
             close()
             throw StateError(.open, path: path, code: error.code, message: "not a valid state database: \(error.message)")
         }
+        try registerDecimalFunctions()
     }
+
+    var handleForExtensions: OpaquePointer? { handle }
 
     /// Write-ahead logging (readers see a consistent snapshot while one writer commits) with
     /// `synchronous=NORMAL`: a commit is durable once the WAL is synced at checkpoint, and a
@@ -95,6 +98,16 @@ public final class SQLiteDatabase {
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// Runs `body` in a read transaction: every query inside sees one consistent snapshot of
+    /// the database (in WAL mode, also while another connection commits).
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        // The snapshot starts with the first read.
+        _ = try scalar("SELECT count(*) FROM sqlite_master")
+        return try body()
     }
 
     /// Rows changed by the last statement.

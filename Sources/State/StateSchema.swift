@@ -1,8 +1,9 @@
 /// The state database's versioned schema. Each migration runs once, in order, inside one
 /// transaction, and bumps `PRAGMA user_version`; a file from a newer emr is refused.
 public enum StateSchema {
-    /// Migrations by version (index 0 is version 1).
-    static let migrations: [String] = [
+    /// Migrations of the base tables by version (index 0 is version 1). Layers above append
+    /// their own (see ``StateStore/init(path:migrations:)``).
+    public static let baseMigrations: [String] = [
         // 1: consumed offsets, quarantine, counters.
         """
         CREATE TABLE consumed_offsets (
@@ -32,22 +33,19 @@ public enum StateSchema {
         """,
     ]
 
-    /// The version this build writes.
-    public static var currentVersion: Int { migrations.count }
-
     /// Refuses a file written by a newer emr, before anything is written to it.
-    static func checkVersion(_ db: SQLiteDatabase) throws -> Int {
+    static func checkVersion(_ db: SQLiteDatabase, known: Int) throws -> Int {
         let version = Int(try db.scalar("PRAGMA user_version")?.int ?? 0)
-        if version > currentVersion {
+        if version > known {
             throw StateError(.newerSchema, path: db.path,
-                             message: "state database has schema version \(version), newer than this emr understands (\(currentVersion)); refusing to touch it")
+                             message: "state database has schema version \(version), newer than this emr understands (\(known)); refusing to touch it")
         }
         return version
     }
 
-    /// Brings the database to the current version.
-    static func migrate(_ db: SQLiteDatabase, from version: Int) throws {
-        for next in version..<currentVersion {
+    /// Brings the database to the last of `migrations`.
+    static func migrate(_ db: SQLiteDatabase, from version: Int, migrations: [String]) throws {
+        for next in version..<migrations.count {
             try db.transaction {
                 try db.execute(migrations[next])
                 try db.execute("PRAGMA user_version = \(next + 1)")

@@ -33,11 +33,25 @@ public final class StateStore {
 
     /// Opens or creates the file and brings its schema up to date (refusing newer versions and
     /// files that are not databases, without writing to them).
-    public init(path: String) throws {
+    /// `migrations` extends the base schema (``StateSchema/baseMigrations``) with the tables
+    /// of the layers above (current versions, marts).
+    public init(path: String, migrations: [String] = StateSchema.baseMigrations) throws {
         database = try SQLiteDatabase(path: path)
-        let version = try StateSchema.checkVersion(database)
+        let version = try StateSchema.checkVersion(database, known: migrations.count)
         try database.enableWriteAheadLog()
-        try StateSchema.migrate(database, from: version)
+        try StateSchema.migrate(database, from: version, migrations: migrations)
+    }
+
+    /// Opens an existing state file for reading only (exports, verification); never writes.
+    public init(readingExisting path: String, migrations: [String] = StateSchema.baseMigrations) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StateError(.open, path: path, message: "no such state database")
+        }
+        database = try SQLiteDatabase(path: path)
+        let version = try StateSchema.checkVersion(database, known: migrations.count)
+        if version < migrations.count {
+            throw StateError(.open, path: path, message: "state database has schema version \(version), older than this emr (\(migrations.count)); run `emr consume` on it once to upgrade")
+        }
     }
 
     /// Runs one batch's writes atomically.
@@ -93,6 +107,7 @@ public final class StateStore {
     }
 
     static func now() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        let seconds = Int64(Date().timeIntervalSince1970)
+        return ISOTime.timestamp(seconds: seconds)
     }
 }

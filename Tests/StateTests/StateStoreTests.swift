@@ -13,7 +13,7 @@ struct StateStoreTests {
         let path = tempPath()
         do {
             let store = try StateStore(path: path)
-            #expect(try store.database.scalar("PRAGMA user_version")?.int == Int64(StateSchema.currentVersion))
+            #expect(try store.database.scalar("PRAGMA user_version")?.int == Int64(StateSchema.baseMigrations.count))
             #expect(try store.database.scalar("PRAGMA journal_mode")?.text == "wal")
             try store.inBatch { try $0.saveOffset(topic: "t", partition: 1, nextOffset: 42) }
         }

@@ -2,13 +2,13 @@ import Foundation
 
 /// Writes a CSV file row by row through a buffer (RFC 4180 quoting where a field needs it,
 /// LF line endings), so a large export is written in constant memory.
-final class CSVWriter {
+public final class CSVWriter {
     private let handle: FileHandle
     private let path: String
     private var buffer: [UInt8] = []
     private let flushAt = 1 << 20
 
-    init(path: String, header: [String]) throws {
+    public init(path: String, header: [String]) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw CSVError(file: path, line: 0, message: "cannot create file")
         }
@@ -18,7 +18,7 @@ final class CSVWriter {
         try write(header)
     }
 
-    func write(_ fields: [String]) throws {
+    public func write(_ fields: [String]) throws {
         for (i, field) in fields.enumerated() {
             if i > 0 { buffer.append(UInt8(ascii: ",")) }
             let bytes = field.utf8
@@ -37,7 +37,7 @@ final class CSVWriter {
         if buffer.count >= flushAt { try flush() }
     }
 
-    func close() throws {
+    public func close() throws {
         try flush()
         try handle.close()
     }

@@ -1,0 +1,85 @@
+import Foundation
+import Staging
+import State
+import Synthea
+
+/// The intermediate layer: the current version of every natural key, one table per entity,
+/// with the fields derived once (encounter class, condition description, medication id).
+struct CurrentVersionStore {
+    let database: SQLiteDatabase
+
+    /// The stored version's position, nil when the key is new.
+    func position(of entity: Entity, key: String) throws -> SourcePosition? {
+        let statement = try database.prepare("""
+            SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1
+            """)
+        guard let row = try statement.bind(.text(key)).rows().first else { return nil }
+        return SourcePosition(topic: row[0].text ?? "", partition: Int32(row[1].int ?? 0), offset: row[2].int ?? 0, ingestedMs: row[3].int ?? 0)
+    }
+
+    /// Inserts or replaces the current version (dimension reference flags are kept).
+    func write(_ record: StagedRecord, at position: SourcePosition) throws {
+        try database.prepare(Self.upsertSQL[record.entity]!).bind(Self.values(of: record, at: position)).run()
+    }
+
+    private static let upsertSQL: [Entity: String] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
+        let columns = MartSchema.currentColumns(entity)
+        let placeholders = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
+        let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return (entity, """
+            INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))
+            ON CONFLICT (natural_key) DO UPDATE SET \(updates)
+            """)
+    })
+
+    /// Values in the order of ``MartSchema/currentColumns(_:)``.
+    static func values(of record: StagedRecord, at position: SourcePosition) -> [SQLiteValue] {
+        let specs = StagingSchema.fields(of: record.entity)
+        var values: [SQLiteValue] = [.text(record.naturalKey)]
+        for spec in specs { values.append(sqlValue(record.fields[spec.name])) }
+        switch record.entity {
+        case .encounters:
+            values.append(record.fields["encounter_class"].flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
+        case .conditions:
+            if let description = record.fields["description"].flatMap(text) {
+                let parsed = DerivedFields.conditionDescription(description)
+                values += [.text(parsed.description), .text(parsed.type)]
+            } else {
+                values += [.null, .text("")]
+            }
+        case .medications:
+            values.append(.text(DerivedFields.medicationID(naturalKey: record.naturalKey)))
+        default: break
+        }
+        let known = Set(specs.map(\.name))
+        let extra = record.fields.filter { !known.contains($0.key) }.compactMapValues(text)
+        values.append(extra.isEmpty ? .null : .text(Self.json(extra)))
+        values += [.integer(position.ingestedMs), .text(CivilTime.formatTimestamp(seconds: floorDiv(position.ingestedMs, 1000))),
+                   .text(position.topic), .integer(Int64(position.partition)), .integer(position.offset)]
+        return values
+    }
+
+    static func sqlValue(_ value: StagedValue?) -> SQLiteValue {
+        switch value {
+        case nil: .null
+        case .text(let v): .text(v)
+        case .date(let days): .text(CivilTime.formatDate(days: days))
+        case .timestamp(let seconds): .text(CivilTime.formatTimestamp(seconds: seconds))
+        case .decimal(let v): .text(DecimalText.canonical(v))
+        case .integer(let v): .integer(v)
+        }
+    }
+
+    private static func text(_ value: StagedValue) -> String? {
+        if case .text(let v) = value { v } else { nil }
+    }
+
+    private static func json(_ fields: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import State
+import Synthea
+
+/// What an export wrote.
+public struct ExportSummary: Sendable {
+    public var directory: String
+    public var rows: [String: Int]
+    /// Next offset per `topic/partition` that the snapshot reflects.
+    public var offsets: [String: Int64]
+}
+
+/// `emr export --format csv`: one `<mart>.csv` per mart (spec section 9) and `manifest.json`
+/// naming the offsets the snapshot reflects, all read in one transaction, so the files are one
+/// consistent point in time while a consumer keeps writing (WAL snapshot).
+public struct MartExporter {
+    public let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func exportCSV(to directory: String, marts: [MartDefinition] = MartCatalog.all) throws -> ExportSummary {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try database.readTransaction {
+            var rows: [String: Int] = [:]
+            for mart in marts {
+                let path = (directory as NSString).appendingPathComponent("\(mart.name).csv")
+                let writer = try CSVWriter(path: path, header: mart.columns)
+                let statement = try database.prepare(
+                    "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))")
+                var count = 0
+                for row in try statement.rows() {
+                    try writer.write(row.map(Self.field))
+                    count += 1
+                }
+                try writer.close()
+                rows[mart.name] = count
+            }
+            var offsets: [String: Int64] = [:]
+            for row in try database.prepare("SELECT topic, partition, next_offset FROM consumed_offsets ORDER BY topic, partition").rows() {
+                offsets["\(row[0].text ?? "")/\(row[1].int ?? 0)"] = row[2].int ?? 0
+            }
+            let summary = ExportSummary(directory: directory, rows: rows, offsets: offsets)
+            try Self.writeManifest(summary, marts: marts, source: database.path)
+            return summary
+        }
+    }
+
+    /// A CSV field: null as empty, numbers in plain notation (no exponent).
+    static func field(_ value: SQLiteValue) -> String {
+        switch value {
+        case .null: ""
+        case .integer(let v): String(v)
+        case .real(let v): plain(v)
+        case .text(let v): v
+        case .blob(let v): String(decoding: v, as: UTF8.self)
+        }
+    }
+
+    /// Shortest round-trip digits, written without an exponent.
+    static func plain(_ value: Double) -> String {
+        let text = String(value)
+        guard text.contains("e") else { return text.hasSuffix(".0") ? String(text.dropLast(2)) : text }
+        return DecimalText.parse(text).map(DecimalText.canonical) ?? text
+    }
+
+    private static func writeManifest(_ summary: ExportSummary, marts: [MartDefinition], source: String) throws {
+        let manifest: [String: Any] = [
+            "format": "csv",
+            "exported_at": ISOTime.now,
+            "state": source,
+            "marts": marts.map { ["name": $0.name, "file": "\($0.name).csv", "rows": summary.rows[$0.name] ?? 0, "columns": $0.columns] },
+            "offsets": summary.offsets.keys.sorted().map { key -> [String: Any] in
+                let parts = key.split(separator: "/")
+                return ["topic": String(parts[0]), "partition": Int(parts[1]) ?? 0, "next_offset": summary.offsets[key] ?? 0]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: (summary.directory as NSString).appendingPathComponent("manifest.json")))
+    }
+}

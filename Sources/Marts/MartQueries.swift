@@ -1,0 +1,135 @@
+/// The SQL definition of every mart (spec sections 6 and 7) over the current-version tables.
+///
+/// Row-level marts (dimensions and facts) have one SELECT with a filter slot: the incremental
+/// path runs it for one key, `emr verify` for every row. Aggregates (readmissions, by month,
+/// top medications, distinct conditions and medications) have a batch GROUP BY here and are
+/// maintained incrementally by ``MartMaintainer`` with counted deltas, so the two definitions
+/// are independent and `emr verify` checks one against the other.
+enum MartQueries {
+    /// `age_years(birth, at)`: calendar months between the two, ignoring the day, / 12.
+    static func age(_ birth: String, _ at: String) -> String {
+        "((CAST(substr(\(at), 1, 4) AS INTEGER) - CAST(substr(\(birth), 1, 4) AS INTEGER)) * 12"
+            + " + CAST(substr(\(at), 6, 2) AS INTEGER) - CAST(substr(\(birth), 6, 2) AS INTEGER)) / 12.0"
+    }
+
+    /// Seconds between two ISO dates or timestamps / 3600; NULL when either is NULL.
+    static func hours(_ start: String, _ stop: String) -> String {
+        "(unixepoch(\(stop)) - unixepoch(\(start))) / 3600.0"
+    }
+
+    /// The group whose `min < age <= max`, else group 9 (invalid), for `x.start_age`.
+    static let ageGroupJoin = """
+        JOIN age_groups g ON g.age_group_id = coalesce((SELECT a.age_group_id FROM age_groups a
+            WHERE a.age_group_id < 9 AND x.start_age > a.min_age AND x.start_age <= a.max_age), 9)
+        """
+
+    /// Columns of a dimension copied from its current-version table.
+    static func dimension(_ mart: MartDefinition, from entity: String, filter: String) -> String {
+        "SELECT \(mart.columns.joined(separator: ", ")) FROM current_\(entity) WHERE \(filter)"
+    }
+
+    /// `fact_patient_encounters`: current encounters whose patient is present.
+    static func encounters(filter: String) -> String {
+        """
+        SELECT x.encounter_id, x.patient_id, x.organization_id, x.provider_id, x.payer_id, x.encounter_class, x.encounter_code,
+            x.encounter_description, x.start_at, x.start_date, x.stop_at, x.stop_date, x.base_encounter_cost, x.total_claim_cost,
+            x.payer_coverage, x.reason_code, x.reason_description, x.start_age, x.stop_age, x.duration_hours, x.duration_hours / 24.0,
+            g.age_group_id, g.age_group_name, g.age_group_description, x.ingested_at, x.days_between_encounters
+        FROM (
+            SELECT e.encounter_id, e.patient_id, e.organization_id, e.provider_id, e.payer_id, e.class_name AS encounter_class,
+                e.encounter_code, e.encounter_description, e.start_at, substr(e.start_at, 1, 10) AS start_date, e.stop_at,
+                substr(e.stop_at, 1, 10) AS stop_date, e.base_encounter_cost, e.total_claim_cost, e.payer_coverage, e.reason_code,
+                e.reason_description, \(age("p.birth_date", "e.start_at")) AS start_age, \(age("p.birth_date", "e.stop_at")) AS stop_age,
+                \(hours("e.start_at", "e.stop_at")) AS duration_hours, e.ingested_at,
+                (unixepoch(e.start_at) - unixepoch((SELECT o.start_at FROM current_encounters o
+                    WHERE o.patient_id = e.patient_id AND o.organization_id = e.organization_id AND o.class_name = e.class_name
+                      AND o.start_at < e.start_at ORDER BY o.start_at DESC LIMIT 1))) / 86400.0 AS days_between_encounters
+            FROM current_encounters e JOIN current_patients p ON p.patient_id = e.patient_id
+            WHERE \(filter)
+        ) x
+        \(ageGroupJoin)
+        """
+    }
+
+    /// `fact_patient_conditions`: current conditions whose patient is present and whose
+    /// encounter is in `encounterFacts`.
+    static func conditions(filter: String, encounterFacts: String) -> String {
+        """
+        SELECT x.encounter_id, x.condition_code, x.patient_id, x.condition_description, x.condition_description_type, x.start_date,
+            x.stop_date, x.start_age, x.stop_age, x.duration_hours, g.age_group_id, g.age_group_name, g.age_group_description,
+            x.encounter_class, x.ingested_at
+        FROM (
+            SELECT c.encounter_id, c.condition_code, c.patient_id, c.condition_description, c.condition_description_type,
+                c.start_date, c.stop_date, \(age("p.birth_date", "c.start_date")) AS start_age,
+                \(age("p.birth_date", "c.stop_date")) AS stop_age, \(hours("c.start_date", "c.stop_date")) AS duration_hours,
+                f.encounter_class, c.ingested_at
+            FROM current_conditions c JOIN current_patients p ON p.patient_id = c.patient_id
+                JOIN \(encounterFacts) f ON f.encounter_id = c.encounter_id
+            WHERE \(filter)
+        ) x
+        \(ageGroupJoin)
+        """
+    }
+
+    /// `fact_patient_medications`: current medications whose patient is present.
+    static func medications(filter: String) -> String {
+        """
+        SELECT x.patient_medication_id, x.patient_id, x.payer_id, x.encounter_id, x.medication_code, x.medication_description,
+            x.base_cost, x.payer_coverage, x.dispenses, x.total_cost, x.start_at, x.start_date, x.stop_at, x.stop_date,
+            x.reason_code, x.reason_description, x.start_age, x.stop_age, x.duration_hours, g.age_group_id, g.age_group_name,
+            g.age_group_description, x.ingested_at
+        FROM (
+            SELECT m.patient_medication_id, m.patient_id, m.payer_id, m.encounter_id, m.medication_code, m.medication_description,
+                m.base_cost, m.payer_coverage, m.dispenses, m.total_cost, m.start_at, substr(m.start_at, 1, 10) AS start_date,
+                m.stop_at, substr(m.stop_at, 1, 10) AS stop_date, m.reason_code, m.reason_description,
+                \(age("p.birth_date", "m.start_at")) AS start_age, \(age("p.birth_date", "m.stop_at")) AS stop_age,
+                \(hours("m.start_at", "m.stop_at")) AS duration_hours, m.ingested_at
+            FROM current_medications m JOIN current_patients p ON p.patient_id = m.patient_id
+            WHERE \(filter)
+        ) x
+        \(ageGroupJoin)
+        """
+    }
+
+    /// An encounter counts as a readmission when `days_between_encounters <= window` (?1).
+    static let readmissionFlag = "coalesce(days_between_encounters <= ?1, 0)"
+    static let monthOfStart = "substr(start_date, 1, 7) || '-01'"
+
+    // Batch definitions of the aggregates; ?1 is the readmission window in days.
+
+    static func readmissionsBatch(encounterFacts: String) -> String {
+        """
+        SELECT encounter_class, start_date, sum(\(readmissionFlag)), count(*) FROM \(encounterFacts)
+        GROUP BY encounter_class, start_date
+        """
+    }
+
+    static func byMonthBatch(encounterFacts: String) -> String {
+        """
+        SELECT f.encounter_class, \(monthOfStart), CAST(substr(f.start_date, 1, 4) AS INTEGER), m.month_number, m.short_name,
+            m.full_name, count(*), emr_decimal_sum(f.total_claim_cost)
+        FROM \(encounterFacts) f JOIN calendar_months m ON m.month_number = CAST(substr(f.start_date, 6, 2) AS INTEGER)
+        GROUP BY f.encounter_class, \(monthOfStart)
+        """
+    }
+
+    static func topMedicationsBatch(medicationFacts: String) -> String {
+        """
+        SELECT medication_code, coalesce(medication_description, ''), age_group_id, start_date, age_group_name,
+            age_group_description, sum(dispenses), count(*)
+        FROM \(medicationFacts) GROUP BY medication_code, coalesce(medication_description, ''), age_group_id, start_date
+        """
+    }
+
+    static let dimConditionsBatch = """
+        SELECT condition_code, coalesce(condition_description, ''), condition_description_type, count(*)
+        FROM current_conditions c WHERE EXISTS (SELECT 1 FROM current_patients p WHERE p.patient_id = c.patient_id)
+        GROUP BY condition_code, coalesce(condition_description, ''), condition_description_type
+        """
+
+    static let dimMedicationsBatch = """
+        SELECT medication_code, coalesce(medication_description, ''), count(*)
+        FROM current_medications m WHERE EXISTS (SELECT 1 FROM current_patients p WHERE p.patient_id = m.patient_id)
+        GROUP BY medication_code, coalesce(medication_description, '')
+        """
+}
