@@ -21,8 +21,9 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Generate ▸ embedded broker ▸ producers for every facility ▸ consumer ▸ verify ▸ CSV export (demo-out/).
 demo: build
-	bash scripts/demo.sh $(EMR)
+	$(EMR) demo --out demo-out
 
 # An embedded broker in the foreground; its address goes to .emr-bootstrap.
 broker: build

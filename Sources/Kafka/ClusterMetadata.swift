@@ -61,4 +61,13 @@ enum ClusterMetadata {
         }
         return Watermarks(low: low, high: high)
     }
+
+    /// Watermarks as last seen in fetch responses (no broker round trip); nil until known.
+    static func cachedWatermarks(_ handle: OpaquePointer, _ tp: TopicPartition) -> Watermarks? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high)
+        guard !err.isError, low >= 0, high >= 0 else { return nil }
+        return Watermarks(low: low, high: high)
+    }
 }

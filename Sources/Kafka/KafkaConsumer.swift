@@ -106,6 +106,12 @@ public final class KafkaConsumer: Sendable {
         try ClusterMetadata.watermarks(client.handle, partition, timeoutMs: timeoutMs)
     }
 
+    /// Watermarks from the latest fetch response of an assigned partition, without asking
+    /// the broker (a query waits behind the connection's long-poll fetch); nil until known.
+    public func cachedWatermarks(_ partition: TopicPartition) -> Watermarks? {
+        ClusterMetadata.cachedWatermarks(client.handle, partition)
+    }
+
     /// Partition count of a topic.
     public func partitionCount(topic: String, timeoutMs: Int32 = 10_000) throws(KafkaError) -> Int32 {
         try ClusterMetadata.partitionCount(client.handle, topic: topic, timeoutMs: timeoutMs)

@@ -25,13 +25,22 @@ final class ProgressDisplay {
                           p.phase, p.sentTotal, p.total, 100 * Double(p.sentTotal) / Double(max(p.total, 1)),
                           p.rate, eta, p.delivered, p.failed, entities)
         }
+        show(line: line, phase: p.phase)
+    }
+
+    func show(_ p: ConsumeProgress) {
+        show(line: ConsumeReport.line(p), phase: "consume")
+    }
+
+    /// Redraws the status line (terminal) or prints it when the phase changed or every few seconds.
+    func show(line: String, phase: String) {
         if interactive {
             write("\r\u{1B}[K" + line)
-        } else if p.phase != lastPhase || ContinuousClock.now - lastPlain >= plainInterval {
+        } else if phase != lastPhase || ContinuousClock.now - lastPlain >= plainInterval {
             lastPlain = .now
             write(line + "\n")
         }
-        lastPhase = p.phase
+        lastPhase = phase
     }
 
     /// Ends the status line (on a terminal).

@@ -1,0 +1,87 @@
+import Kafka
+import Marts
+import Staging
+import State
+
+/// What one batch did.
+public struct BatchOutcome: Sendable, Equatable {
+    public var read = 0
+    /// Became the current version of their key.
+    public var applied = 0
+    /// Redelivered, replayed or older than the current version: changed nothing.
+    public var stale = 0
+    /// Quarantined with reasons (undecodable or refused by staging).
+    public var rejected = 0
+    /// Below the committed offset of their partition (already processed): skipped.
+    public var skipped = 0
+    /// Next offset per partition after this batch.
+    public var offsets: [TopicPartition: Int64] = [:]
+
+    public static func += (a: inout BatchOutcome, b: BatchOutcome) {
+        a.read += b.read
+        a.applied += b.applied
+        a.stale += b.stale
+        a.rejected += b.rejected
+        a.skipped += b.skipped
+        a.offsets.merge(b.offsets) { max($0, $1) }
+    }
+}
+
+/// Applies a batch of raw-topic messages in ONE state transaction: decode, stage (spec section
+/// 4), deduplicate and update every mart (sections 5 to 7), quarantine the refused, and record
+/// the next offset of every partition touched. A crash keeps the whole batch or none of it.
+public final class BatchApplier {
+    public let store: StateStore
+    public let maintainer: MartMaintainer
+    public let decoder: RecordDecoder
+    public let book: OffsetBook
+
+    public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook) {
+        self.store = store
+        self.maintainer = maintainer
+        self.decoder = decoder
+        self.book = book
+    }
+
+    public func apply(_ messages: [ConsumedMessage]) throws -> BatchOutcome {
+        var outcome = BatchOutcome()
+        try store.inBatch { store in
+            for message in messages {
+                let tp = message.topicPartition
+                if let next = outcome.offsets[tp] ?? book.next(tp), message.offset < next {
+                    outcome.skipped += 1
+                    continue
+                }
+                outcome.read += 1
+                outcome.offsets[tp] = message.offset + 1
+                switch decoder.decode(message) {
+                case .undecodable(let reasons):
+                    try quarantine(message, stage: "decode", reasons: reasons)
+                    outcome.rejected += 1
+                case .record(let entity, let key, let value, let position):
+                    switch Stager.stage(entity, value: value, key: key) {
+                    case .rejected(let reasons):
+                        try quarantine(message, stage: "staging", reasons: reasons)
+                        outcome.rejected += 1
+                    case .accepted(let record):
+                        if try maintainer.apply(record, at: position) == .applied { outcome.applied += 1 } else { outcome.stale += 1 }
+                    }
+                }
+            }
+            for (tp, next) in outcome.offsets { try store.saveOffset(topic: tp.topic, partition: tp.partition, nextOffset: next) }
+            try store.add(Int64(outcome.read), to: "records_read")
+            try store.add(Int64(outcome.applied), to: "records_applied")
+            try store.add(Int64(outcome.stale), to: "records_unchanged")
+            try store.add(Int64(outcome.rejected), to: "records_rejected")
+        }
+        book.advance(outcome.offsets)
+        return outcome
+    }
+
+    private func quarantine(_ message: ConsumedMessage, stage: String, reasons: [String]) throws {
+        try store.quarantine(QuarantinedRecord(
+            topic: message.topic, partition: message.partition, offset: message.offset, stage: stage, reasons: reasons,
+            key: message.key, value: message.value,
+            headers: message.headers.map { "\($0.name)=\($0.stringValue ?? ($0.value == nil ? "(null)" : "(binary)"))" }))
+    }
+}

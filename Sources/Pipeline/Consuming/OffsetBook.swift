@@ -1,0 +1,26 @@
+import Kafka
+import Synchronization
+
+/// The next offset to read per partition as committed in the state file, shared (thread-safe)
+/// between the consumer loop and the rebalance hook that seeks newly assigned partitions.
+public final class OffsetBook: Sendable {
+    private let offsets: Mutex<[TopicPartition: Int64]>
+
+    public init(_ stored: [TopicPartition: Int64] = [:]) {
+        offsets = Mutex(stored)
+    }
+
+    /// Stored offsets of these partitions (partitions never consumed are left out).
+    public func offsets(for partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        offsets.withLock { all in partitions.reduce(into: [:]) { out, tp in if let o = all[tp] { out[tp] = o } } }
+    }
+
+    public func next(_ partition: TopicPartition) -> Int64? { offsets.withLock { $0[partition] } }
+
+    /// Records a committed batch.
+    public func advance(_ committed: [TopicPartition: Int64]) {
+        offsets.withLock { all in for (tp, o) in committed { all[tp] = max(all[tp] ?? 0, o) } }
+    }
+
+    public var all: [TopicPartition: Int64] { offsets.withLock { $0 } }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Marts
+import Pipeline
+import State
+import Synthea
+
+/// `emr demo`: the whole pipeline on a generated export, in one command.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Generate an export, start an embedded broker, produce every facility, consume, verify and export.",
+        discussion: """
+            Everything runs in this process on librdkafka's mock cluster, so nothing else needs
+            installing. Writes <out>/export (the generated Synthea CSVs), <out>/state.sqlite
+            (the consumer's state) and <out>/marts (the CSV export with its manifest).
+
+            Examples:
+              emr demo
+              emr demo --out /tmp/demo --patients 500 --organizations 40 --seed 7
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Output directory.", valueName: "dir"))
+    var out = "demo-out"
+
+    @Option(name: .long, help: "Patients to generate.")
+    var patients = 200
+
+    @Option(name: .long, help: "Facilities (organizations) to generate.")
+    var organizations = 25
+
+    @Option(name: .long, help: "Generator seed.")
+    var seed: UInt64 = 1
+
+    @OptionGroup var topics: TopicsDirectoryOption
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard patients >= 1, organizations >= 1 else { throw ValidationError("--patients and --organizations must be at least 1") }
+    }
+
+    func run() throws {
+        let logger = logging.makeLogger("emr.demo")
+        let catalog = try topics.catalog()
+        let exportDirectory = "\(out)/export", statePath = "\(out)/state.sqlite", martsDirectory = "\(out)/marts"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: statePath + suffix) }
+
+        step("generating a Synthea-layout export: \(patients) patients, \(organizations) facilities, seed \(seed)")
+        let generated = try ExportGenerator(options: GeneratorOptions(patients: patients, organizations: organizations, seed: seed))
+            .write(to: exportDirectory)
+        print("   " + ["patients", "encounters", "conditions", "medications", "organizations", "providers"]
+            .map { "\($0) \(generated.rows[$0] ?? 0)" }.joined(separator: ", "))
+
+        step("starting the embedded broker with the topics declared under \(topics.directory)/")
+        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
+        try broker.createTopics(catalog)
+        let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
+        print("   \(broker.bootstrapServers): " + catalog.topics.map { "\($0.name)[\($0.partitions)]" }.joined(separator: " "))
+
+        step("producing every facility's slice in event-time order")
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
+        let display = ProgressDisplay()
+        let produced = try FacilityProducers(options: ProduceOptions(exportDirectory: exportDirectory, facilities: nil), producer: producer,
+                                             builder: try RecordMessageBuilder(catalog: catalog), logger: logger).run(progress: display.show)
+        display.finish()
+        try? producer.close(timeoutMs: 1_000)
+        print("   " + ProduceReport.line(produced))
+        guard produced.lost == 0 else { throw RuntimeFailure("\(produced.lost) records were not delivered") }
+
+        step("consuming into \(statePath) until caught up")
+        var options = ConsumeOptions(statePath: statePath)
+        options.exitWhenCaughtUp = true
+        options.quietPeriodMs = 1_000
+        options.groupID = "emr-demo"
+        let consumed = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger).run(progress: display.show)
+        display.finish()
+        print("   " + ConsumeReport.line(consumed))
+
+        let store = try StateStore(readingExisting: statePath, migrations: MartSchema.migrations)
+        step("verifying every mart against its batch definition")
+        let comparisons = try MartVerifier(database: store.database).verify()
+        for c in comparisons { print("   \(c.mart.padding(toLength: 42, withPad: " ", startingAt: 0)) \(String(c.rows).leftPad(7)) rows  \(c.matches ? "ok" : "DIFFERS")") }
+        guard comparisons.allSatisfy(\.matches) else { throw RuntimeFailure("some marts differ from their batch definition") }
+
+        step("a few figures from the marts")
+        try printSummary(store.database)
+
+        step("exporting the marts as CSV")
+        let exported = try MartExporter(database: store.database).exportCSV(to: martsDirectory)
+        print("   \(exported.rows.values.reduce(0, +)) rows in \(exported.rows.count) files + manifest.json -> \(martsDirectory)/")
+        withExtendedLifetime(broker) {}
+        print("demo: done. Try: .build/debug/emr verify --state \(statePath); ls \(martsDirectory)")
+    }
+
+    private func step(_ text: String) { print("== \(text)") }
+
+    private func printSummary(_ db: SQLiteDatabase) throws {
+        print("   encounters by class (count, readmissions within 7 days):")
+        for row in try db.prepare("""
+            SELECT encounter_class, sum(encounter_count), sum(readmission_encounter_count) FROM fact_patient_encounter_readmissions
+            GROUP BY encounter_class ORDER BY 2 DESC
+            """).rows() {
+            print("     \((row[0].text ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(row[1].int ?? 0).leftPad(6)) \(String(row[2].int ?? 0).leftPad(6))")
+        }
+        print("   last 3 months by total claim cost:")
+        for row in try db.prepare("""
+            SELECT encounter_month, sum(encounter_count), group_concat(total_claim_cost, '+') FROM fact_patient_encounters_by_month
+            GROUP BY encounter_month ORDER BY encounter_month DESC LIMIT 3
+            """).rows() {
+            let total = (row[2].text ?? "").split(separator: "+").compactMap { DecimalText.parse(String($0)) }.reduce(0, +)
+            print("     \(row[0].text ?? "") \(String(row[1].int ?? 0).leftPad(5)) encounters  \(DecimalText.canonical(total))")
+        }
+        print("   top medications by dispenses:")
+        for row in try db.prepare("""
+            SELECT medication_description, sum(total_dispenses) FROM fact_top_medications_by_patient_age_group
+            GROUP BY medication_code, medication_description ORDER BY 2 DESC LIMIT 3
+            """).rows() {
+            print("     \(String(row[1].int ?? 0).leftPad(7))  \(row[0].text ?? "")")
+        }
+    }
+}
