@@ -78,7 +78,7 @@ let package = Package(
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", "Marts", "State", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]
