@@ -32,6 +32,7 @@ broker: build
 # Throughput figures (release build): the project's producer/consumer beside kcat.
 bench: setup release
 	bash scripts/bench-kafka.sh .build/release/emr
+	bash scripts/bench-consume.sh 600 .build/release/emr
 
 clean:
 	rm -rf .build demo-out .emr-bootstrap

@@ -267,7 +267,7 @@ public final class MartMaintainer {
         try database.prepare(Self.insertConditionFact).bind(.text(key)).run()
         try database.prepare("""
             UPDATE current_conditions SET counted_in_dim = 1 WHERE natural_key = ?1
-              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.patient_id = current_conditions.patient_id)
+              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = current_conditions.patient_id)
             """).bind(.text(key)).run()
         guard database.changes > 0 else { return }
         try database.prepare("""

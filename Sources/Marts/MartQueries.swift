@@ -5,6 +5,9 @@
 /// top medications, distinct conditions and medications) have a batch GROUP BY here and are
 /// maintained incrementally by ``MartMaintainer`` with counted deltas, so the two definitions
 /// are independent and `emr verify` checks one against the other.
+///
+/// Patients are joined on `current_patients.natural_key` (their `Id`, the table's primary key),
+/// so every per-key statement is an index lookup, never a scan.
 enum MartQueries {
     /// `age_years(birth, at)`: calendar months between the two, ignoring the day, / 12.
     static func age(_ birth: String, _ at: String) -> String {
@@ -44,7 +47,7 @@ enum MartQueries {
                 (unixepoch(e.start_at) - unixepoch((SELECT o.start_at FROM current_encounters o
                     WHERE o.patient_id = e.patient_id AND o.organization_id = e.organization_id AND o.class_name = e.class_name
                       AND o.start_at < e.start_at ORDER BY o.start_at DESC LIMIT 1))) / 86400.0 AS days_between_encounters
-            FROM current_encounters e JOIN current_patients p ON p.patient_id = e.patient_id
+            FROM current_encounters e JOIN current_patients p ON p.natural_key = e.patient_id
             WHERE \(filter)
         ) x
         \(ageGroupJoin)
@@ -63,7 +66,7 @@ enum MartQueries {
                 c.start_date, c.stop_date, \(age("p.birth_date", "c.start_date")) AS start_age,
                 \(age("p.birth_date", "c.stop_date")) AS stop_age, \(hours("c.start_date", "c.stop_date")) AS duration_hours,
                 f.encounter_class, c.ingested_at
-            FROM current_conditions c JOIN current_patients p ON p.patient_id = c.patient_id
+            FROM current_conditions c JOIN current_patients p ON p.natural_key = c.patient_id
                 JOIN \(encounterFacts) f ON f.encounter_id = c.encounter_id
             WHERE \(filter)
         ) x
@@ -84,7 +87,7 @@ enum MartQueries {
                 m.stop_at, substr(m.stop_at, 1, 10) AS stop_date, m.reason_code, m.reason_description,
                 \(age("p.birth_date", "m.start_at")) AS start_age, \(age("p.birth_date", "m.stop_at")) AS stop_age,
                 \(hours("m.start_at", "m.stop_at")) AS duration_hours, m.ingested_at
-            FROM current_medications m JOIN current_patients p ON p.patient_id = m.patient_id
+            FROM current_medications m JOIN current_patients p ON p.natural_key = m.patient_id
             WHERE \(filter)
         ) x
         \(ageGroupJoin)
@@ -123,13 +126,13 @@ enum MartQueries {
 
     static let dimConditionsBatch = """
         SELECT condition_code, coalesce(condition_description, ''), condition_description_type, count(*)
-        FROM current_conditions c WHERE EXISTS (SELECT 1 FROM current_patients p WHERE p.patient_id = c.patient_id)
+        FROM current_conditions c WHERE EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = c.patient_id)
         GROUP BY condition_code, coalesce(condition_description, ''), condition_description_type
         """
 
     static let dimMedicationsBatch = """
         SELECT medication_code, coalesce(medication_description, ''), count(*)
-        FROM current_medications m WHERE EXISTS (SELECT 1 FROM current_patients p WHERE p.patient_id = m.patient_id)
+        FROM current_medications m WHERE EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = m.patient_id)
         GROUP BY medication_code, coalesce(medication_description, '')
         """
 }

@@ -12,32 +12,10 @@ public enum DecimalText {
         Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
     }
 
-    /// Plain notation, no exponent, no trailing zeros after the point (`1500`, `0.25`, `-3.1`).
+    /// Plain notation, no exponent, no trailing zeros after the point (`1500`, `0.25`, `-3.1`):
+    /// Foundation's `Decimal.description` already writes exactly that (checked by tests).
     public static func canonical(_ value: Decimal) -> String {
-        if value.isZero { return "0" }
-        var v = value
-        var rounded = Decimal()
-        NSDecimalRound(&rounded, &v, 38, .plain)
-        let negative = rounded.sign == .minus
-        let magnitude = negative ? -rounded : rounded
-        // significand digits and exponent, from the exact value
-        var digits = magnitude.significand.description
-        var exponent = Int(magnitude.exponent)
-        while digits.count > 1, digits.hasSuffix("0") {
-            digits.removeLast()
-            exponent += 1
-        }
-        var text: String
-        if exponent >= 0 {
-            text = digits + String(repeating: "0", count: exponent)
-        } else if -exponent < digits.count {
-            let split = digits.index(digits.endIndex, offsetBy: exponent)
-            text = digits[..<split] + "." + digits[split...]
-        } else {
-            text = "0." + String(repeating: "0", count: -exponent - digits.count) + digits
-        }
-        if negative { text = "-" + text }
-        return text
+        value.isZero ? "0" : value.description
     }
 }
 

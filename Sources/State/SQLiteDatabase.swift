@@ -40,6 +40,8 @@ public final class SQLiteDatabase {
     public func enableWriteAheadLog() throws(StateError) {
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
+        // A bounded page cache (32 MiB) keeps hot pages in memory without growing with the state.
+        try execute("PRAGMA cache_size=-32768")
     }
 
     deinit { close() }

@@ -34,7 +34,10 @@ public struct ConsumeProgress: Sendable {
     public var assigned: Int
     /// Time spent applying batches (SQLite), the rest is waiting for and reading messages.
     public var applySeconds: Double = 0
-    public var rate: Double { elapsedSeconds > 0 ? Double(totals.read) / elapsedSeconds : 0 }
+    /// From the first message received to the end of the last batch applied (excludes joining
+    /// the group and idle waiting at the end).
+    public var activeSeconds: Double = 0
+    public var rate: Double { activeSeconds > 0 ? Double(totals.read) / activeSeconds : 0 }
 }
 
 /// The consumer loop: poll ▸ decode ▸ stage ▸ apply ▸ checkpoint (one SQLite transaction per
@@ -84,6 +87,7 @@ public final class ConsumerService {
         let started = ContinuousClock.now
         var state = ConsumeProgress(totals: BatchOutcome(), batches: 0, elapsedSeconds: 0, assigned: 0)
         var lastArrival = ContinuousClock.now
+        var firstArrival: ContinuousClock.Instant?
         while !shouldStop() {
             let batch = try consumer.poll(maxMessages: options.batchSize, timeoutMs: options.maxBatchLatencyMs)
             state.elapsedSeconds = (ContinuousClock.now - started) / .seconds(1)
@@ -97,11 +101,13 @@ public final class ConsumerService {
                 continue
             }
             lastArrival = .now
+            if firstArrival == nil { firstArrival = lastArrival }
             let applyStarted = ContinuousClock.now
             let outcome = try applier.apply(batch)
             state.applySeconds += (ContinuousClock.now - applyStarted) / .seconds(1)
             state.totals += outcome
             state.batches += 1
+            state.activeSeconds = (ContinuousClock.now - firstArrival!) / .seconds(1)
             let commitStarted = ContinuousClock.now
             defer { logger.debug("batch of \(batch.count): apply \(applyStarted.duration(to: commitStarted)), commit \(commitStarted.duration(to: .now))") }
             do {

@@ -84,7 +84,8 @@ struct ConsumeCommand: ParsableCommand {
 /// One-line consumer figures.
 enum ConsumeReport {
     static func line(_ p: ConsumeProgress) -> String {
-        String(format: "consume: read %d (applied %d, unchanged %d, rejected %d) in %d batches, %.1f s (applying %.1f s), %.0f rec/s, %d partitions assigned",
-               p.totals.read, p.totals.applied, p.totals.stale, p.totals.rejected, p.batches, p.elapsedSeconds, p.applySeconds, p.rate, p.assigned)
+        String(format: "consume: read %d (applied %d, unchanged %d, rejected %d) in %d batches, %.1f s (first to last message %.2f s, applying %.2f s), %.0f rec/s, %d partitions assigned",
+               p.totals.read, p.totals.applied, p.totals.stale, p.totals.rejected, p.batches, p.elapsedSeconds, p.activeSeconds,
+               p.applySeconds, p.rate, p.assigned)
     }
 }
