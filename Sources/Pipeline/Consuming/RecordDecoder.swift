@@ -23,12 +23,7 @@ public struct RecordDecoder: Sendable {
 
     /// Raw topics from the declarations under `topics/`.
     public init(catalog: TopicCatalog) throws {
-        var entities: [String: Entity] = [:]
-        for (name, declaration) in catalog.rawTopicsByEntity {
-            guard let entity = Entity(rawValue: name) else { throw PipelineError("\(declaration.file): unknown entity '\(name)'") }
-            entities[declaration.name] = entity
-        }
-        self.init(entities: entities)
+        self.init(entities: Dictionary(uniqueKeysWithValues: try EntityTopics.load(catalog).map { ($0.value, $0.key) }))
     }
 
     public var topics: [String] { entities.keys.sorted() }

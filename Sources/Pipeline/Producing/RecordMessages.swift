@@ -24,17 +24,7 @@ public struct RecordMessageBuilder: Sendable {
 
     /// Builds the topic map from the declarations under `topics/`.
     public init(catalog: TopicCatalog) throws {
-        var topics: [Entity: String] = [:]
-        for (entityName, declaration) in catalog.rawTopicsByEntity {
-            guard let entity = Entity(rawValue: entityName) else {
-                throw PipelineError("\(declaration.file): unknown entity '\(entityName)'")
-            }
-            topics[entity] = declaration.name
-        }
-        for entity in Entity.allCases where topics[entity] == nil {
-            throw PipelineError("no raw topic declared for \(entity.rawValue)")
-        }
-        self.init(topics: topics)
+        self.init(topics: try EntityTopics.load(catalog))
     }
 
     /// The `ce_source` of a facility's producer.
