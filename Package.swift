@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "SyntheaTests", dependencies: ["Synthea", "Staging"]),
         .testTarget(name: "StateTests", dependencies: ["State"]),
         .testTarget(name: "MartsTests", dependencies: ["Marts", "Staging", "State", "Synthea"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea", "Marts", "State", "Kafka", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea", "Staging", "Marts", "State", "Kafka", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",
