@@ -89,6 +89,13 @@ struct ConsumerOverKafkaTests {
         #expect(result.totals.read == published.count, "\(context)")
         #expect(result.totals.rejected == 0, "\(context)")
 
+        // A fresh state file in the same group reads everything again: the group's committed
+        // offsets never decide where a state file starts.
+        var again = options
+        again.statePath = "\(work)/again.sqlite"
+        let reread = try ConsumerService(options: again, kafka: kafka, catalog: catalog, logger: logger).run()
+        #expect(reread.totals.read == published.count, "\(context): a new state file in the same group must start at the beginning")
+
         let consumed = try StateStore(readingExisting: "\(work)/consumed.sqlite", migrations: MartSchema.migrations)
         for comparison in try MartVerifier(database: consumed.database).verify() {
             #expect(comparison.matches, "\(context): \(comparison.mart) \(comparison.examples)")

@@ -73,9 +73,12 @@ public final class ConsumerService {
         let logger = self.logger
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger, hooks: RebalanceHooks(
             onAssign: { partitions in
-                let offsets = book.offsets(for: partitions)
-                logger.info("assigned \(partitions.count) partitions; \(offsets.count) resume from the state file's offsets")
-                return offsets
+                // The state file is the truth: a partition it has never seen starts at the
+                // beginning of the log, never at the group's committed offset (which may belong
+                // to another state file).
+                let stored = book.offsets(for: partitions)
+                logger.info("assigned \(partitions.count) partitions; \(stored.count) resume from the state file's offsets, the rest from the beginning")
+                return partitions.reduce(into: [:]) { offsets, tp in offsets[tp] = stored[tp] ?? KafkaOffset.beginning }
             },
             onRevoke: { partitions, lost in
                 logger.info("\(lost ? "lost" : "revoked") \(partitions.count) partitions")
