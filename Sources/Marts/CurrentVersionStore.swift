@@ -10,10 +10,7 @@ struct CurrentVersionStore {
 
     /// The stored version's position, nil when the key is new.
     func position(of entity: Entity, key: String) throws -> SourcePosition? {
-        let statement = try database.prepare("""
-            SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1
-            """)
-        guard let row = try statement.bind(.text(key)).rows().first else { return nil }
+        guard let row = try database.prepare(Self.positionSQL[entity]!).bind(.text(key)).rows().first else { return nil }
         return SourcePosition(topic: row[0].text ?? "", partition: Int32(row[1].int ?? 0), offset: row[2].int ?? 0, ingestedMs: row[3].int ?? 0)
     }
 
@@ -21,6 +18,10 @@ struct CurrentVersionStore {
     func write(_ record: StagedRecord, at position: SourcePosition) throws {
         try database.prepare(Self.upsertSQL[record.entity]!).bind(Self.values(of: record, at: position)).run()
     }
+
+    private static let positionSQL: [Entity: String] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
+        (entity, "SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1")
+    })
 
     private static let upsertSQL: [Entity: String] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
         let columns = MartSchema.currentColumns(entity)
@@ -51,7 +52,7 @@ struct CurrentVersionStore {
             values.append(.text(DerivedFields.medicationID(naturalKey: record.naturalKey)))
         default: break
         }
-        let known = Set(specs.map(\.name))
+        let known = StagingSchema.names(of: record.entity)
         let extra = record.fields.filter { !known.contains($0.key) }.compactMapValues(text)
         values.append(extra.isEmpty ? .null : .text(Self.json(extra)))
         values += [.integer(position.ingestedMs), .text(CivilTime.formatTimestamp(seconds: floorDiv(position.ingestedMs, 1000))),

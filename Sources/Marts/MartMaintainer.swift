@@ -61,17 +61,17 @@ public final class MartMaintainer {
         switch record.entity {
         case .organizations:
             try versions.write(record, at: position)
-            try replaceDimension(MartCatalog.dimOrganizations, entity: "organizations", key: key)
+            try database.prepare(Self.replaceOrganization).bind(.text(key)).run()
         case .providers:
             try versions.write(record, at: position)
-            try replaceDimension(MartCatalog.dimProviders, entity: "providers", key: key)
+            try database.prepare(Self.replaceProvider).bind(.text(key)).run()
         case .patients:
             let oldBirth = try database.prepare("SELECT birth_date FROM current_patients WHERE natural_key = ?1").bind(.text(key)).rows().first?.first
             let newBirth = CurrentVersionStore.sqlValue(record.fields["birth_date"])
             let affected = oldBirth == newBirth ? Dependents() : try dependents(ofPatient: key)
             try retract(affected)
             try versions.write(record, at: position)
-            try replaceDimension(MartCatalog.dimPatients, entity: "patients", key: key)
+            try database.prepare(Self.replacePatient).bind(.text(key)).run()
             try applyFacts(affected)
         case .encounters:
             var affected = Dependents(encounters: [key], conditions: try keys("SELECT natural_key FROM current_conditions WHERE encounter_id = ?1", key))
@@ -105,10 +105,13 @@ public final class MartMaintainer {
         var medications: Set<String> = []
     }
 
-    private func replaceDimension(_ mart: MartDefinition, entity: String, key: String) throws {
-        try database.prepare("INSERT OR REPLACE INTO \(mart.name) \(MartQueries.dimension(mart, from: entity, filter: "natural_key = ?1"))")
-            .bind(.text(key)).run()
+    // Statements built once (the statement cache is keyed by their text).
+    private static func replaceDimension(_ mart: MartDefinition, from entity: String) -> String {
+        "INSERT OR REPLACE INTO \(mart.name) \(MartQueries.dimension(mart, from: entity, filter: "natural_key = ?1"))"
     }
+    private static let replacePatient = replaceDimension(MartCatalog.dimPatients, from: "patients")
+    private static let replaceOrganization = replaceDimension(MartCatalog.dimOrganizations, from: "organizations")
+    private static let replaceProvider = replaceDimension(MartCatalog.dimProviders, from: "providers")
 
     private func keys(_ sql: String, _ key: String) throws -> Set<String> {
         Set(try database.prepare(sql).bind(.text(key)).rows().compactMap { $0[0].text })
@@ -150,10 +153,12 @@ public final class MartMaintainer {
         for key in dependents.medications { try retractMedication(key) }
     }
 
+    private static let encounterContribution = """
+        SELECT encounter_class, start_date, \(MartQueries.readmissionFlag), total_claim_cost FROM fact_patient_encounters WHERE encounter_id = ?2
+        """
+
     private func retractEncounter(_ key: String) throws {
-        guard let row = try database.prepare("""
-            SELECT encounter_class, start_date, \(MartQueries.readmissionFlag), total_claim_cost FROM fact_patient_encounters WHERE encounter_id = ?2
-            """).bind(.integer(readmissionWindowDays), .text(key)).rows().first else { return }
+        guard let row = try database.prepare(Self.encounterContribution).bind(.integer(readmissionWindowDays), .text(key)).rows().first else { return }
         let group = [row[0], row[1]]
         try database.prepare("""
             UPDATE fact_patient_encounter_readmissions SET readmission_encounter_count = readmission_encounter_count - ?3,
@@ -241,26 +246,29 @@ public final class MartMaintainer {
         "INSERT INTO fact_patient_conditions \(MartQueries.conditions(filter: "c.natural_key = ?1", encounterFacts: "fact_patient_encounters"))"
     private static let insertMedicationFact = "INSERT INTO fact_patient_medications \(MartQueries.medications(filter: "m.natural_key = ?1"))"
 
+    private static let addReadmission = """
+        INSERT INTO fact_patient_encounter_readmissions (encounter_class, start_date, readmission_encounter_count, encounter_count)
+        SELECT encounter_class, start_date, \(MartQueries.readmissionFlag), 1 FROM fact_patient_encounters WHERE encounter_id = ?2
+        ON CONFLICT (encounter_class, start_date) DO UPDATE SET
+            readmission_encounter_count = readmission_encounter_count + excluded.readmission_encounter_count,
+            encounter_count = encounter_count + 1
+        """
+    private static let addMonth = """
+        INSERT INTO fact_patient_encounters_by_month (encounter_class, encounter_month, encounter_year_number,
+            encounter_month_number, encounter_month_short_name, encounter_month_full_name, encounter_count, total_claim_cost)
+        SELECT f.encounter_class, \(MartQueries.monthOfStart), CAST(substr(f.start_date, 1, 4) AS INTEGER), m.month_number,
+            m.short_name, m.full_name, 1, emr_decimal_add(NULL, f.total_claim_cost)
+        FROM fact_patient_encounters f JOIN calendar_months m ON m.month_number = CAST(substr(f.start_date, 6, 2) AS INTEGER)
+        WHERE f.encounter_id = ?1
+        ON CONFLICT (encounter_class, encounter_month) DO UPDATE SET encounter_count = encounter_count + 1,
+            total_claim_cost = emr_decimal_add(total_claim_cost, excluded.total_claim_cost)
+        """
+
     private func applyEncounter(_ key: String) throws {
         try database.prepare(Self.insertEncounterFact).bind(.text(key)).run()
         guard database.changes > 0 else { return }  // waiting for its patient
-        try database.prepare("""
-            INSERT INTO fact_patient_encounter_readmissions (encounter_class, start_date, readmission_encounter_count, encounter_count)
-            SELECT encounter_class, start_date, \(MartQueries.readmissionFlag), 1 FROM fact_patient_encounters WHERE encounter_id = ?2
-            ON CONFLICT (encounter_class, start_date) DO UPDATE SET
-                readmission_encounter_count = readmission_encounter_count + excluded.readmission_encounter_count,
-                encounter_count = encounter_count + 1
-            """).bind(.integer(readmissionWindowDays), .text(key)).run()
-        try database.prepare("""
-            INSERT INTO fact_patient_encounters_by_month (encounter_class, encounter_month, encounter_year_number,
-                encounter_month_number, encounter_month_short_name, encounter_month_full_name, encounter_count, total_claim_cost)
-            SELECT f.encounter_class, \(MartQueries.monthOfStart), CAST(substr(f.start_date, 1, 4) AS INTEGER), m.month_number,
-                m.short_name, m.full_name, 1, emr_decimal_add(NULL, f.total_claim_cost)
-            FROM fact_patient_encounters f JOIN calendar_months m ON m.month_number = CAST(substr(f.start_date, 6, 2) AS INTEGER)
-            WHERE f.encounter_id = ?1
-            ON CONFLICT (encounter_class, encounter_month) DO UPDATE SET encounter_count = encounter_count + 1,
-                total_claim_cost = emr_decimal_add(total_claim_cost, excluded.total_claim_cost)
-            """).bind(.text(key)).run()
+        try database.prepare(Self.addReadmission).bind(.integer(readmissionWindowDays), .text(key)).run()
+        try database.prepare(Self.addMonth).bind(.text(key)).run()
     }
 
     private func applyCondition(_ key: String) throws {

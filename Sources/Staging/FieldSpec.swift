@@ -18,7 +18,39 @@ public struct FieldSpec: Sendable, Hashable {
 /// The staging contract of every entity (spec section 4): names, types, required fields.
 /// Columns not listed are carried as text under their lower-cased name.
 public enum StagingSchema {
+    /// The fields of an entity, in staging order (built once; called per record).
     public static func fields(of entity: Entity) -> [FieldSpec] {
+        plans[entity]!.fields
+    }
+
+    /// Staged names of the declared fields (columns outside them are carried lower-cased).
+    public static func names(of entity: Entity) -> Set<String> {
+        plans[entity]!.names
+    }
+
+    /// What staging needs per entity, computed once.
+    struct Plan: Sendable {
+        let fields: [FieldSpec]
+        /// Per field: required by the spec or a non-optional key column.
+        let required: [Bool]
+        let columns: Set<String>
+        let names: Set<String>
+        let schema: EntitySchema
+
+        init(_ entity: Entity) {
+            schema = EntitySchema.of(entity)
+            fields = StagingSchema.declaredFields(of: entity)
+            required = fields.map { [schema] spec in
+                spec.required || (schema.keyColumns.contains(spec.column) && !schema.optionalKeyColumns.contains(spec.column))
+            }
+            columns = Set(fields.map(\.column))
+            names = Set(fields.map(\.name))
+        }
+    }
+
+    static let plans: [Entity: Plan] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { ($0, Plan($0)) })
+
+    private static func declaredFields(of entity: Entity) -> [FieldSpec] {
         switch entity {
         case .patients:
             [FieldSpec("Id", "patient_id", required: true), FieldSpec("BIRTHDATE", "birth_date", .date, required: true),

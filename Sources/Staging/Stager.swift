@@ -21,11 +21,9 @@ public enum Stager {
     public static func stage(_ entity: Entity, value: [String: String], key: String?) -> StagingResult {
         var reasons: [String] = []
         var fields: [String: StagedValue] = [:]
-        let specs = StagingSchema.fields(of: entity)
-        let schema = EntitySchema.of(entity)
-        for spec in specs {
+        let plan = StagingSchema.plans[entity]!
+        for (spec, required) in zip(plan.fields, plan.required) {
             let raw = value[spec.column] ?? ""
-            let required = spec.required || (schema.keyColumns.contains(spec.column) && !schema.optionalKeyColumns.contains(spec.column))
             if raw.isEmpty {
                 if required { reasons.append("\(spec.column): required field is \(value[spec.column] == nil ? "missing" : "empty")") }
                 continue
@@ -36,11 +34,10 @@ public enum Stager {
             }
             fields[spec.name] = typed
         }
-        let known = Set(specs.map(\.column))
-        for (column, raw) in value where !known.contains(column) && !raw.isEmpty {
+        for (column, raw) in value where !plan.columns.contains(column) && !raw.isEmpty {
             fields[column.lowercased()] = .text(raw)
         }
-        let naturalKey = schema.naturalKey(of: value)
+        let naturalKey = plan.schema.naturalKey(of: value)
         if let key, key != naturalKey {
             reasons.append("key: '\(key.prefix(128))' does not match the natural key '\(naturalKey.prefix(128))' of the value")
         }

@@ -45,10 +45,11 @@ public final class BatchApplier {
 
     public func apply(_ messages: [ConsumedMessage]) throws -> BatchOutcome {
         var outcome = BatchOutcome()
+        let committed = book.all  // one lock per batch, not per message
         try store.inBatch { store in
             for message in messages {
                 let tp = message.topicPartition
-                if let next = outcome.offsets[tp] ?? book.next(tp), message.offset < next {
+                if let next = outcome.offsets[tp] ?? committed[tp], message.offset < next {
                     outcome.skipped += 1
                     continue
                 }

@@ -53,7 +53,7 @@ public final class CSVWriter {
 }
 
 /// Money and coordinates as exact decimal text.
-enum DecimalText {
+enum GeneratedDecimalText {
     /// Cents as `123.45`.
     static func cents(_ value: Int64) -> String {
         let sign = value < 0 ? "-" : ""

@@ -93,7 +93,7 @@ public final class ExportGenerator {
     private func writeOrganizations(_ path: String) throws {
         let writer = try CSVWriter(path: path, header: Headers.organizations)
         for o in organizations {
-            try writer.write([o.id, o.name, o.address, o.city.0, "MA", o.city.2 + "01", DecimalText.micro(o.lat), DecimalText.micro(o.lon),
+            try writer.write([o.id, o.name, o.address, o.city.0, "MA", o.city.2 + "01", GeneratedDecimalText.micro(o.lat), GeneratedDecimalText.micro(o.lon),
                               o.phone, "0.0", String(o.encounters)])
         }
         try writer.close()
@@ -105,7 +105,7 @@ public final class ExportGenerator {
         for p in providers {
             let o = organizations[p.organization]
             try writer.write([p.id, o.id, p.name, p.gender, p.speciality, o.address, o.city.0, "MA", o.city.2 + "01",
-                              DecimalText.micro(o.lat), DecimalText.micro(o.lon), String(p.encounters), "0"])
+                              GeneratedDecimalText.micro(o.lat), GeneratedDecimalText.micro(o.lon), String(p.encounters), "0"])
         }
         try writer.close()
         summary.rows["providers"] = providers.count

@@ -111,8 +111,8 @@ struct PatientLifeWriter {
             "\(birthCity.0)  Massachusetts  US", "\(random.int(1...999)) \(random.pick(CodeTables.streets))", city.0,
             "Massachusetts", city.1, random.chance(0.3) ? "" : "25\(random.int(100...999))",
             random.chance(0.1) ? "" : city.2 + CivilTime.pad(random.int(0...99), 2),
-            DecimalText.micro(42_000_000 + random.int(0...900_000)), DecimalText.micro(-73_000_000 + random.int(0...2_500_000)),
-            DecimalText.cents(random.int(0...200_000_000)), DecimalText.cents(random.int(0...50_000_000)),
+            GeneratedDecimalText.micro(42_000_000 + random.int(0...900_000)), GeneratedDecimalText.micro(-73_000_000 + random.int(0...2_500_000)),
+            GeneratedDecimalText.cents(random.int(0...200_000_000)), GeneratedDecimalText.cents(random.int(0...50_000_000)),
             String(random.int(10_000...900_000)),
         ])
         rows["patients", default: 0] += 1
@@ -138,7 +138,7 @@ struct PatientLifeWriter {
         try encounters.write([
             id, CivilTime.formatTimestamp(seconds: visit.start), CivilTime.formatTimestamp(seconds: visit.stop), patient,
             organization.id, providers[provider].id, payer, visit.encounterClass, type.code, type.description,
-            DecimalText.cents(base), DecimalText.cents(total), DecimalText.cents(coverage),
+            GeneratedDecimalText.cents(base), GeneratedDecimalText.cents(total), GeneratedDecimalText.cents(coverage),
             reason?.code ?? "", reason?.description ?? "",
         ])
         rows["encounters", default: 0] += 1
@@ -176,8 +176,8 @@ struct PatientLifeWriter {
             let coverage = random.chance(0.5) ? 0 : total * random.int(0...100) / 100
             try medications.write([
                 CivilTime.formatTimestamp(seconds: visit.start), active ? "" : CivilTime.formatTimestamp(seconds: visit.start + days * 86_400),
-                patient, payer, encounter, medication.code, medication.description, DecimalText.cents(medication.baseCents),
-                DecimalText.cents(coverage), String(dispenses), DecimalText.cents(total), reason?.code ?? "", reason?.description ?? "",
+                patient, payer, encounter, medication.code, medication.description, GeneratedDecimalText.cents(medication.baseCents),
+                GeneratedDecimalText.cents(coverage), String(dispenses), GeneratedDecimalText.cents(total), reason?.code ?? "", reason?.description ?? "",
             ])
             rows["medications", default: 0] += 1
         }

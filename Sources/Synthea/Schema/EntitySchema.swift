@@ -12,7 +12,14 @@ public struct EntitySchema: Sendable {
     /// Key columns that may be empty (medications `STOP` of an active medication).
     public let optionalKeyColumns: Set<String>
 
+    /// The schema of an entity (built once; called per record on hot paths).
     public static func of(_ entity: Entity) -> EntitySchema {
+        schemas[entity]!
+    }
+
+    private static let schemas: [Entity: EntitySchema] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { ($0, make($0)) })
+
+    private static func make(_ entity: Entity) -> EntitySchema {
         switch entity {
         case .patients:
             EntitySchema(entity: entity, keyColumns: ["Id"], requiredColumns: ["Id", "BIRTHDATE"], patientColumn: "Id", optionalKeyColumns: [])
