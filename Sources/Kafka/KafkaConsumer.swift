@@ -71,6 +71,14 @@ public final class KafkaConsumer: Sendable {
     /// True after librdkafka reported that no broker is reachable, until a message arrives.
     public var brokersUnreachable: Bool { client.context.allBrokersDown }
 
+    /// Asks the cluster for its metadata (one short round trip); true, and
+    /// ``brokersUnreachable`` cleared, when a broker answers.
+    public func probeBrokers(timeoutMs: Int32 = 1_000) -> Bool {
+        guard (try? ClusterMetadata.fetch(client.handle, topic: nil, timeoutMs: timeoutMs)) != nil else { return false }
+        client.context.markBrokersReachable()
+        return true
+    }
+
     /// Moves the read position of assigned partitions.
     public func seek(_ offsets: [TopicPartition: Int64], timeoutMs: Int32 = 10_000) throws(KafkaError) {
         try TopicPartitionList.with(offsets.map { ($0.key, $0.value) }) { list throws(KafkaError) in
@@ -137,7 +145,8 @@ public final class KafkaConsumer: Sendable {
         case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET, RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
             let detail = MessageConversion.errorText(message)
             return KafkaError(.offsetOutOfRange, code: m.err.rawValue,
-                              message: "offset out of range on \(topic)/\(m.partition) at offset \(m.offset): \(detail)")
+                              message: "offset out of range on \(topic)/\(m.partition) at offset \(m.offset): \(detail)",
+                              topicPartition: TopicPartition(topic, m.partition), offset: m.offset)
         case RD_KAFKA_RESP_ERR__MAX_POLL_EXCEEDED:
             return KafkaError(.consumer, m.err, "left the consumer group: the application did not poll within max.poll.interval.ms")
         case RD_KAFKA_RESP_ERR__FATAL:

@@ -31,11 +31,16 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
     /// librdkafka's error code (`rd_kafka_resp_err_t`), 0 when the error did not come from librdkafka.
     public var code: Int32
     public var message: String
+    /// The partition and offset the error is about, when it is about one (out of range).
+    public var topicPartition: TopicPartition?
+    public var offset: Int64?
 
-    public init(_ kind: Kind, code: Int32 = 0, message: String) {
+    public init(_ kind: Kind, code: Int32 = 0, message: String, topicPartition: TopicPartition? = nil, offset: Int64? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
+        self.topicPartition = topicPartition
+        self.offset = offset
     }
 
     init(_ kind: Kind, _ err: rd_kafka_resp_err_t, _ context: String) {

@@ -6,7 +6,8 @@ import Synthea
 /// appended to the base state schema as migration 2.
 public enum MartSchema {
     /// Every migration of a state file that holds marts.
-    public static let migrations: [String] = StateSchema.baseMigrations + [version2]
+    /// Versions: 1 base tables, 2 current versions and marts, 3 accepted offset gaps.
+    public static let migrations: [String] = StateSchema.baseMigrations + [version2, StateSchema.acceptedGapsMigration]
 
     /// Columns derived once when a record becomes current (spec section 6).
     static func derivedColumns(of entity: Entity) -> [String] {

@@ -26,9 +26,12 @@ public struct StateError: Error, Sendable, CustomStringConvertible, Equatable {
 
     public var description: String { "\(path): \(message)" }
 
-    /// Faults that may clear by themselves (busy/locked, disk full, I/O): worth retrying.
+    /// Storage faults that may clear by themselves or by an operator's hand (busy or locked
+    /// database, read-only file, disk full, I/O error, file that cannot be opened, permission):
+    /// worth retrying with the same batch. Schema, corruption and statement bugs are not.
     public var isTransient: Bool {
+        guard kind == .statement || kind == .open else { return false }
         let primary = code & 0xFF
-        return [5, 6, 10, 13].contains(primary)  // BUSY, LOCKED, IOERR, FULL
+        return [3, 5, 6, 8, 10, 13, 14].contains(primary)  // PERM, BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN
     }
 }

@@ -33,6 +33,20 @@ public enum StateSchema {
         """,
     ]
 
+    /// Gaps an operator accepted (`emr consume --accept-gap`): records deleted from the log
+    /// before the state file saw them. Appended after the marts' migration (version 3).
+    public static let acceptedGapsMigration = """
+        CREATE TABLE accepted_gaps (
+            id INTEGER PRIMARY KEY,
+            topic TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            from_offset INTEGER NOT NULL,
+            to_offset INTEGER NOT NULL,
+            log_end INTEGER NOT NULL,
+            accepted_at TEXT NOT NULL
+        );
+        """
+
     /// Refuses a file written by a newer emr, before anything is written to it.
     static func checkVersion(_ db: SQLiteDatabase, known: Int) throws -> Int {
         let version = Int(try db.scalar("PRAGMA user_version")?.int ?? 0)

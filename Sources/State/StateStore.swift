@@ -26,6 +26,24 @@ public struct QuarantinedRecord: Sendable, Hashable {
     }
 }
 
+/// Offsets an operator agreed to skip: the state file's next offset was `fromOffset`, the
+/// log started at `toOffset` (retention had deleted the rest) and ended at `logEnd`.
+public struct AcceptedGap: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var fromOffset: Int64
+    public var toOffset: Int64
+    public var logEnd: Int64
+
+    public init(topic: String, partition: Int32, fromOffset: Int64, toOffset: Int64, logEnd: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.fromOffset = fromOffset
+        self.toOffset = toOffset
+        self.logEnd = logEnd
+    }
+}
+
 /// The consumer's state file: offsets, quarantine and counters written together in one
 /// transaction per batch, so a crash keeps or loses a whole batch, never half of one.
 public final class StateStore {
@@ -93,6 +111,21 @@ public final class StateStore {
             return QuarantinedRecord(topic: row[0].text!, partition: Int32(row[1].int!), offset: row[2].int!, stage: row[3].text!,
                                      reasons: row[4].text!.split(separator: "\n").map(String.init), key: bytes(row[5]),
                                      value: bytes(row[6]), headers: row[7].text!.split(separator: "\n").map(String.init))
+        }
+    }
+
+    /// Records that offsets `from..<to` of a partition were skipped because the log no longer
+    /// has them (needs ``StateSchema/acceptedGapsMigration``).
+    public func recordGap(_ gap: AcceptedGap) throws {
+        try database.prepare("""
+            INSERT INTO accepted_gaps (topic, partition, from_offset, to_offset, log_end, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """).bind(.text(gap.topic), .integer(Int64(gap.partition)), .integer(gap.fromOffset), .integer(gap.toOffset),
+                      .integer(gap.logEnd), .text(Self.now())).run()
+    }
+
+    public func acceptedGaps() throws -> [AcceptedGap] {
+        try database.prepare("SELECT topic, partition, from_offset, to_offset, log_end FROM accepted_gaps ORDER BY id").rows().map {
+            AcceptedGap(topic: $0[0].text!, partition: Int32($0[1].int!), fromOffset: $0[2].int!, toOffset: $0[3].int!, logEnd: $0[4].int!)
         }
     }
 

@@ -5,7 +5,6 @@ import Pipeline
 import Synthea
 import Testing
 
-private let sharedRoot = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/synthea")
 
 @Suite("emr produce end to end over TCP")
 struct ProduceEndToEndTests {

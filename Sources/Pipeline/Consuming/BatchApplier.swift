@@ -30,22 +30,32 @@ public struct BatchOutcome: Sendable, Equatable {
 /// Applies a batch of raw-topic messages in ONE state transaction: decode, stage (spec section
 /// 4), deduplicate and update every mart (sections 5 to 7), quarantine the refused, and record
 /// the next offset of every partition touched. A crash keeps the whole batch or none of it.
+/// Refused records are published to the dead-letter topic before the transaction commits
+/// (at least once: a crash between the two republishes them).
 public final class BatchApplier {
     public let store: StateStore
     public let maintainer: MartMaintainer
     public let decoder: RecordDecoder
     public let book: OffsetBook
+    public let deadLetters: DeadLetterPublisher?
 
-    public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook) {
+    public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook, deadLetters: DeadLetterPublisher?) {
         self.store = store
         self.maintainer = maintainer
         self.decoder = decoder
         self.book = book
+        self.deadLetters = deadLetters
     }
 
     public func apply(_ messages: [ConsumedMessage]) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         let committed = book.all  // one lock per batch, not per message
+        var refused: [DeadLetter] = []
+        func quarantine(_ message: ConsumedMessage, stage: String, reasons: [String]) throws {
+            try self.quarantine(message, stage: stage, reasons: reasons)
+            refused.append(DeadLetter(source: message, stage: stage, reasons: reasons))
+            outcome.rejected += 1
+        }
         try store.inBatch { store in
             for message in messages {
                 let tp = message.topicPartition
@@ -58,12 +68,10 @@ public final class BatchApplier {
                 switch decoder.decode(message) {
                 case .undecodable(let reasons):
                     try quarantine(message, stage: "decode", reasons: reasons)
-                    outcome.rejected += 1
                 case .record(let entity, let key, let value, let position):
                     switch Stager.stage(entity, value: value, key: key) {
                     case .rejected(let reasons):
                         try quarantine(message, stage: "staging", reasons: reasons)
-                        outcome.rejected += 1
                     case .accepted(let record):
                         if try maintainer.apply(record, at: position) == .applied { outcome.applied += 1 } else { outcome.stale += 1 }
                     }
@@ -74,6 +82,8 @@ public final class BatchApplier {
             try store.add(Int64(outcome.applied), to: "records_applied")
             try store.add(Int64(outcome.stale), to: "records_unchanged")
             try store.add(Int64(outcome.rejected), to: "records_rejected")
+            // Before COMMIT: if publishing fails the batch rolls back and is retried whole.
+            try deadLetters?.publish(refused)
         }
         book.advance(outcome.offsets)
         return outcome

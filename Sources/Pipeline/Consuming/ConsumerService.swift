@@ -20,6 +20,18 @@ public struct ConsumeOptions: Sendable {
     public var exitWhenCaughtUp = false
     public var quietPeriodMs = 2_000
     public var readmissionWindowDays: Int64 = 7
+    /// Values above this size are refused (dead letter) unread.
+    public var maxValueBytes = RecordDecoder.defaultMaxValueBytes
+    /// When a stored offset is no longer in the log, skip to the log start and record the gap
+    /// in the state file instead of stopping.
+    public var acceptGap = false
+    /// Publish refused records to the dead-letter topic (they are quarantined either way).
+    public var publishDeadLetters = true
+    /// Present while ready (see ``ConsumeProgress/ready``), removed otherwise.
+    public var readyFile: String?
+    /// First and longest wait before a batch that could not be written is tried again.
+    public var retryBackoffMs = 500
+    public var maxRetryBackoffMs = 30_000
 
     public init(statePath: String) {
         self.statePath = statePath
@@ -37,64 +49,99 @@ public struct ConsumeProgress: Sendable {
     /// From the first message received to the end of the last batch applied (excludes joining
     /// the group and idle waiting at the end).
     public var activeSeconds: Double = 0
+    /// Brokers reachable, partitions assigned and the state file writable.
+    public var ready = false
+    /// Batches that could not be written and were tried again.
+    public var retries = 0
     public var rate: Double { activeSeconds > 0 ? Double(totals.read) / activeSeconds : 0 }
 }
 
-/// The consumer loop: poll ▸ decode ▸ stage ▸ apply ▸ checkpoint (one SQLite transaction per
-/// batch) ▸ commit to Kafka for lag visibility. Partitions start from the offsets stored in the
-/// state file on every assignment, so a restart resumes exactly after the last committed batch.
+/// A stored offset the log no longer has: retention deleted records this state file never saw
+/// (or the topic was recreated). The consumer stops rather than skip them silently.
+public struct OffsetGapError: Error, Sendable, CustomStringConvertible {
+    public var partition: TopicPartition
+    public var storedOffset: Int64
+    public var logStart: Int64
+    public var logEnd: Int64
+
+    public var description: String {
+        let what = storedOffset < logStart
+            ? "is older than the log start \(logStart): records \(storedOffset)..<\(logStart) were deleted before this state file saw them"
+            : "is beyond the log end \(logEnd) (log start \(logStart)): the topic was truncated or recreated"
+        return "\(partition): the state file's next offset \(storedOffset) \(what). Refusing to skip them; "
+            + "rerun with --accept-gap to record the gap in the state file and continue from offset \(logStart)"
+    }
+}
+
+/// The consumer loop: poll ▸ decode ▸ stage ▸ apply ▸ dead letters ▸ checkpoint (one SQLite
+/// transaction per batch) ▸ commit to Kafka for lag visibility. Partitions start from the
+/// offsets stored in the state file on every assignment, so a restart resumes exactly after the
+/// last committed batch. A batch that cannot be written (storage fault, dead letters not
+/// acknowledged) advances nothing: the partitions are rewound to the stored offsets and the
+/// batch is tried again with backoff until the fault clears.
 public final class ConsumerService {
     public let options: ConsumeOptions
     private let kafka: KafkaConfiguration
+    private let catalog: TopicCatalog
     private let decoder: RecordDecoder
     private let logger: Logger
 
     public init(options: ConsumeOptions, kafka: KafkaConfiguration, catalog: TopicCatalog, logger: Logger) throws {
         self.options = options
         self.kafka = kafka
-        self.decoder = try RecordDecoder(catalog: catalog)
+        self.catalog = catalog
+        self.decoder = try RecordDecoder(catalog: catalog, maxValueBytes: options.maxValueBytes)
         self.logger = logger
     }
 
-    /// Runs until `shouldStop` returns true (checked between batches) or, with
-    /// `exitWhenCaughtUp`, until caught up. Returns the totals of this run.
+    /// Runs until `shouldStop` returns true (checked between batches and while waiting) or,
+    /// with `exitWhenCaughtUp`, until caught up. Returns the totals of this run.
     public func run(progress: (ConsumeProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> ConsumeProgress {
-        let store = try StateStore(path: options.statePath, migrations: MartSchema.migrations)
-        let maintainer = try MartMaintainer(database: store.database, readmissionWindowDays: options.readmissionWindowDays)
-        var stored: [TopicPartition: Int64] = [:]
-        for (topic, partitions) in try store.storedOffsets() {
-            for (partition, next) in partitions { stored[TopicPartition(topic, partition)] = next }
-        }
-        let book = OffsetBook(stored)
-        let applier = BatchApplier(store: store, maintainer: maintainer, decoder: decoder, book: book)
+        let started = ContinuousClock.now
+        var state = ConsumeProgress(totals: BatchOutcome(), batches: 0, elapsedSeconds: 0, assigned: 0)
+        let readiness = Readiness(file: options.readyFile, logger: logger)
+        defer { readiness.update(notReadyBecause: "stopped") }
+        var backoff = Backoff(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
 
-        var configuration = ConsumerConfiguration(kafka: kafka, groupID: options.groupID)
-        configuration.groupInstanceID = options.instanceID
-        let logger = self.logger
-        let consumer = try KafkaConsumer(configuration: configuration, logger: logger, hooks: RebalanceHooks(
-            onAssign: { partitions in
-                // The state file is the truth: a partition it has never seen starts at the
-                // beginning of the log, never at the group's committed offset (which may belong
-                // to another state file).
-                let stored = book.offsets(for: partitions)
-                logger.info("assigned \(partitions.count) partitions; \(stored.count) resume from the state file's offsets, the rest from the beginning")
-                return partitions.reduce(into: [:]) { offsets, tp in offsets[tp] = stored[tp] ?? KafkaOffset.beginning }
-            },
-            onRevoke: { partitions, lost in
-                logger.info("\(lost ? "lost" : "revoked") \(partitions.count) partitions")
-            }))
+        let book = OffsetBook()
+        let deadLetters = try options.publishDeadLetters ? makeDeadLetterPublisher() : nil
+        defer { deadLetters?.close() }
+        var session: StateSession?
+        defer { session?.close() }
+        // Open the state file (refusing newer or corrupt files at once, retrying storage faults).
+        while session == nil {
+            do {
+                session = try openSession(book: book, deadLetters: deadLetters)
+            } catch let error as StateError where error.isTransient {
+                readiness.update(notReadyBecause: "state file: \(error)")
+                state.retries += 1
+                logger.error("cannot open the state file: \(error); retrying in \(backoff.describeNext)")
+                if backoff.sleep(shouldStop) { return state }
+            }
+        }
+        backoff.reset()
+
+        let consumer = try makeConsumer(book: book)
         defer { consumer.close() }
         try consumer.subscribe(topics: decoder.topics)
         logger.info("consuming \(decoder.topics.joined(separator: ", ")) into \(options.statePath) as group \(options.groupID)")
 
-        let started = ContinuousClock.now
-        var state = ConsumeProgress(totals: BatchOutcome(), batches: 0, elapsedSeconds: 0, assigned: 0)
         var lastArrival = ContinuousClock.now
         var firstArrival: ContinuousClock.Instant?
+        var lastProbe = ContinuousClock.now
+        var failing: Error?
         while !shouldStop() {
-            let batch = try consumer.poll(maxMessages: options.batchSize, timeoutMs: options.maxBatchLatencyMs)
+            guard let batch = try poll(consumer, session: session, book: book) else { continue }
             state.elapsedSeconds = (ContinuousClock.now - started) / .seconds(1)
             state.assigned = consumer.assignment.count
+            if batch.isEmpty, consumer.brokersUnreachable, ContinuousClock.now - lastProbe > .seconds(2) {
+                lastProbe = .now
+                if consumer.probeBrokers() { logger.info("brokers reachable again") }
+            }
+            readiness.update(notReadyBecause: consumer.brokersUnreachable ? "no broker reachable (librdkafka reconnects with backoff)"
+                                 : failing.map { "state not written: \($0)" }
+                                 ?? (state.assigned == 0 ? "no partitions assigned" : nil))
+            state.ready = readiness.isReady
             if batch.isEmpty {
                 if options.exitWhenCaughtUp, ContinuousClock.now - lastArrival >= .milliseconds(options.quietPeriodMs),
                    try caughtUp(consumer, book) {
@@ -106,7 +153,28 @@ public final class ConsumerService {
             lastArrival = .now
             if firstArrival == nil { firstArrival = lastArrival }
             let applyStarted = ContinuousClock.now
-            let outcome = try applier.apply(batch)
+            let outcome: BatchOutcome
+            do {
+                if session == nil { session = try openSession(book: book, deadLetters: deadLetters) }
+                outcome = try session!.applier.apply(batch)
+            } catch where Self.isRetryable(error) {
+                failing = error
+                state.retries += 1
+                readiness.update(notReadyBecause: "state not written: \(error)")
+                state.ready = false
+                progress(state)
+                logger.error("batch of \(batch.count) messages from \(Self.describe(batch)) not applied: \(error). No offset advanced; retrying in \(backoff.describeNext)")
+                session?.close()
+                session = nil
+                try rewind(consumer, book)
+                if backoff.sleep(shouldStop) { break }
+                continue
+            }
+            if failing != nil {
+                logger.notice("batch applied again after \(backoff.attempts) failed attempt(s); resumed")
+                failing = nil
+                backoff.reset()
+            }
             state.applySeconds += (ContinuousClock.now - applyStarted) / .seconds(1)
             state.totals += outcome
             state.batches += 1
@@ -124,6 +192,85 @@ public final class ConsumerService {
         return state
     }
 
+    // MARK: - Parts
+
+    /// The next batch, or nil after an out-of-range partition was handled.
+    private func poll(_ consumer: KafkaConsumer, session: StateSession?, book: OffsetBook) throws -> [ConsumedMessage]? {
+        let result = Result { () throws(KafkaError) in try consumer.poll(maxMessages: options.batchSize, timeoutMs: options.maxBatchLatencyMs) }
+        switch result {
+        case .success(let batch):
+            return batch
+        case .failure(let error) where error.kind == .offsetOutOfRange:
+            try handleOutOfRange(error, consumer: consumer, session: session, book: book)
+            return nil
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    private func openSession(book: OffsetBook, deadLetters: DeadLetterPublisher?) throws -> StateSession {
+        let session = try StateSession(path: options.statePath, readmissionWindowDays: options.readmissionWindowDays,
+                                       decoder: decoder, book: book, deadLetters: deadLetters)
+        book.reset(to: try session.storedOffsets())
+        return session
+    }
+
+    private func makeDeadLetterPublisher() throws -> DeadLetterPublisher {
+        guard let topic = catalog.deadLetterTopic?.name else {
+            throw PipelineError("no dead-letter topic declared (a file under topics/ with role=deadletter)")
+        }
+        return try DeadLetterPublisher(kafka: kafka, topic: topic, consumerGroup: options.groupID, logger: logger)
+    }
+
+    private func makeConsumer(book: OffsetBook) throws -> KafkaConsumer {
+        var configuration = ConsumerConfiguration(kafka: kafka, groupID: options.groupID)
+        configuration.groupInstanceID = options.instanceID
+        // Never jump silently: an offset the log no longer has is reported (handleOutOfRange).
+        configuration.autoOffsetReset = "error"
+        let logger = self.logger
+        return try KafkaConsumer(configuration: configuration, logger: logger, hooks: RebalanceHooks(
+            onAssign: { partitions in
+                // The state file is the truth: a partition it has never seen starts at the
+                // beginning of the log, never at the group's committed offset (which may belong
+                // to another state file).
+                let stored = book.offsets(for: partitions)
+                logger.info("assigned \(partitions.count) partitions; \(stored.count) resume from the state file's offsets, the rest from the beginning")
+                return partitions.reduce(into: [:]) { offsets, tp in offsets[tp] = stored[tp] ?? KafkaOffset.beginning }
+            },
+            onRevoke: { partitions, lost in
+                // Runs inside poll, so every batch read before it is already committed.
+                logger.info("\(lost ? "lost" : "revoked") \(partitions.count) partitions")
+            }))
+    }
+
+    /// Storage faults that may clear, and dead letters the broker did not acknowledge.
+    static func isRetryable(_ error: Error) -> Bool {
+        if let error = error as? StateError { return error.isTransient }
+        return error is KafkaError
+    }
+
+    /// Moves every assigned partition back to the state file's offset, so the messages of a
+    /// batch that was not written are read again.
+    private func rewind(_ consumer: KafkaConsumer, _ book: OffsetBook) throws {
+        let assigned = consumer.assignment
+        guard !assigned.isEmpty else { return }
+        let stored = book.offsets(for: assigned)
+        try consumer.seek(assigned.reduce(into: [:]) { $0[$1] = stored[$1] ?? KafkaOffset.beginning })
+    }
+
+    /// Stops with ``OffsetGapError``, or with `acceptGap` records the gap and moves on.
+    private func handleOutOfRange(_ error: KafkaError, consumer: KafkaConsumer, session: StateSession?, book: OffsetBook) throws {
+        guard let tp = error.topicPartition else { throw error }
+        let marks = try consumer.watermarks(tp)
+        let stored = book.next(tp) ?? error.offset ?? 0
+        let gap = OffsetGapError(partition: tp, storedOffset: stored, logStart: marks.low, logEnd: marks.high)
+        guard options.acceptGap, let session else { throw gap }
+        try session.acceptGap(AcceptedGap(topic: tp.topic, partition: tp.partition, fromOffset: stored, toOffset: marks.low, logEnd: marks.high))
+        book.reset(to: try session.storedOffsets())
+        logger.warning("\(tp): accepted a gap (--accept-gap): offsets \(stored)..<\(marks.low) skipped and recorded in the state file; continuing from \(marks.low)")
+        try consumer.seek([tp: marks.low])
+    }
+
     /// True when partitions are assigned and each is processed up to its high watermark.
     private func caughtUp(_ consumer: KafkaConsumer, _ book: OffsetBook) throws -> Bool {
         let assignment = consumer.assignment
@@ -133,5 +280,15 @@ public final class ConsumerService {
             if (book.next(tp) ?? marks.low) < marks.high { return false }
         }
         return true
+    }
+
+    /// `topic/partition@first..last` of each partition in a batch, for error lines.
+    static func describe(_ batch: [ConsumedMessage]) -> String {
+        var ranges: [TopicPartition: (Int64, Int64)] = [:]
+        for m in batch {
+            let r = ranges[m.topicPartition]
+            ranges[m.topicPartition] = (min(r?.0 ?? m.offset, m.offset), max(r?.1 ?? m.offset, m.offset))
+        }
+        return ranges.keys.sorted().map { "\($0)@\(ranges[$0]!.0)..\(ranges[$0]!.1)" }.joined(separator: ", ")
     }
 }

@@ -22,5 +22,10 @@ public final class OffsetBook: Sendable {
         offsets.withLock { all in for (tp, o) in committed { all[tp] = max(all[tp] ?? 0, o) } }
     }
 
+    /// Replaces everything with what the state file holds (after reopening it).
+    public func reset(to stored: [TopicPartition: Int64]) {
+        offsets.withLock { $0 = stored }
+    }
+
     public var all: [TopicPartition: Int64] { offsets.withLock { $0 } }
 }

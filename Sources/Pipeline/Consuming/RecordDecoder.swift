@@ -12,32 +12,45 @@ public enum DecodedMessage: Sendable {
 }
 
 /// Decodes raw-topic messages (spec section 3): the entity comes from the topic's declaration,
-/// the value must be a UTF-8 JSON object of strings, and `ingested_at` is `ce_time` (falling
-/// back to the Kafka timestamp).
+/// the message must be a CloudEvent (binary mode: `ce_specversion` 1.0, `ce_id`, `ce_source`,
+/// `ce_type` naming the topic's entity; `ce_time`, when present, an RFC 3339 instant), the
+/// value a UTF-8 JSON object of strings no larger than ``maxValueBytes``, and `ingested_at` is
+/// `ce_time` (falling back to the Kafka timestamp). Every reason is listed, each naming the
+/// header, key or value it is about.
 public struct RecordDecoder: Sendable {
     public let entities: [String: Entity]
+    /// Values above this size are refused unread (a Synthea row is a few hundred bytes).
+    public var maxValueBytes: Int
 
-    public init(entities: [String: Entity]) {
+    public static let defaultMaxValueBytes = 256 * 1024
+
+    public init(entities: [String: Entity], maxValueBytes: Int = RecordDecoder.defaultMaxValueBytes) {
         self.entities = entities
+        self.maxValueBytes = maxValueBytes
     }
 
     /// Raw topics from the declarations under `topics/`.
-    public init(catalog: TopicCatalog) throws {
-        self.init(entities: Dictionary(uniqueKeysWithValues: try EntityTopics.load(catalog).map { ($0.value, $0.key) }))
+    public init(catalog: TopicCatalog, maxValueBytes: Int = RecordDecoder.defaultMaxValueBytes) throws {
+        self.init(entities: Dictionary(uniqueKeysWithValues: try EntityTopics.load(catalog).map { ($0.value, $0.key) }),
+                  maxValueBytes: maxValueBytes)
     }
 
     public var topics: [String] { entities.keys.sorted() }
 
     public func decode(_ message: ConsumedMessage) -> DecodedMessage {
-        var reasons: [String] = []
         guard let entity = entities[message.topic] else { return .undecodable(["topic: '\(message.topic)' is not a raw topic of any entity"]) }
+        var reasons = headerReasons(message, entity: entity)
         let key = message.key.flatMap { String(validating: $0, as: UTF8.self) }
         if message.key == nil { reasons.append("key: missing") } else if key == nil { reasons.append("key: not valid UTF-8") }
         var value: [String: String] = [:]
         if let bytes = message.value {
-            switch Self.parseObject(bytes) {
-            case .success(let object): value = object
-            case .failure(let reason): reasons.append(reason.message)
+            if bytes.count > maxValueBytes {
+                reasons.append("value: \(bytes.count) bytes, over the limit of \(maxValueBytes)")
+            } else {
+                switch Self.parseObject(bytes) {
+                case .success(let object): value = object
+                case .failure(let reason): reasons.append(reason.message)
+                }
             }
         } else {
             reasons.append("value: missing (null)")
@@ -46,6 +59,46 @@ public struct RecordDecoder: Sendable {
         let ingested = message.headers.string(named: CloudEventHeader.time).flatMap(Self.milliseconds) ?? message.timestampMs ?? 0
         return .record(entity: entity, key: key, value: value,
                        position: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset, ingestedMs: ingested))
+    }
+
+    /// What is wrong with the CloudEvents headers, if anything.
+    func headerReasons(_ message: ConsumedMessage, entity: Entity) -> [String] {
+        let headers = message.headers
+        if headers.isEmpty {
+            return ["headers: none (a CloudEvent needs \(CloudEventHeader.specVersion), \(CloudEventHeader.id), \(CloudEventHeader.source), \(CloudEventHeader.type))"]
+        }
+        var reasons: [String] = []
+        for name in [CloudEventHeader.specVersion, CloudEventHeader.id, CloudEventHeader.source, CloudEventHeader.type] {
+            guard let header = headers.last(where: { $0.name == name }) else {
+                reasons.append("header \(name): missing")
+                continue
+            }
+            guard let text = header.stringValue, !text.isEmpty else {
+                reasons.append("header \(name): \(header.value == nil ? "null" : header.value!.isEmpty ? "empty" : "not valid UTF-8")")
+                continue
+            }
+            switch name {
+            case CloudEventHeader.specVersion where text != "1.0":
+                reasons.append("header \(name): '\(text.prefix(32))', expected 1.0")
+            case CloudEventHeader.type where Entity(rawValue: text) == nil:
+                reasons.append("header \(name): '\(text.prefix(64))' is not an entity (expected \(entity.rawValue))")
+            case CloudEventHeader.type where text != entity.rawValue:
+                reasons.append("header \(name): '\(text)' does not match \(message.topic), the topic of \(entity.rawValue)")
+            default:
+                break
+            }
+        }
+        if let header = headers.last(where: { $0.name == CloudEventHeader.time }) {
+            if let text = header.stringValue {
+                if Self.milliseconds(text) == nil { reasons.append("header \(CloudEventHeader.time): '\(text.prefix(64))' is not an RFC 3339 instant with a zone") }
+            } else {
+                reasons.append("header \(CloudEventHeader.time): \(header.value == nil ? "null" : "not valid UTF-8")")
+            }
+        }
+        if let type = headers.string(named: CloudEventHeader.contentType), !type.hasPrefix("application/json") {
+            reasons.append("header \(CloudEventHeader.contentType): '\(type.prefix(64))', expected application/json")
+        }
+        return reasons
     }
 
     /// Milliseconds since the epoch of an RFC 3339 instant with a zone.

@@ -14,12 +14,23 @@ struct ConsumeCommand: ParsableCommand {
             with their reasons, and store the next offset of every partition. On start and on
             every assignment the consumer seeks to the offsets in the state file, so a restart
             resumes exactly after the last committed batch. SIGINT/SIGTERM finish the batch in
-            progress and exit 0.
+            progress, leave the group and exit 0; a second signal exits at once (130).
+
+            Refused records (not decodable, or refused by staging) go to the dead-letter topic
+            with their original key, value and headers plus __connect.errors.* context headers,
+            and into the quarantine table (`emr quarantine`), before the batch commits.
+            When the state file cannot be written (read-only, disk full, locked), no offset
+            advances: the batch is retried with backoff (0.5 s doubling to 30 s) until it can be.
+            A stored offset the log no longer has (retention) stops the consumer with exit 1
+            unless --accept-gap is given, which records the gap in the state file.
+
+            Exit codes: 0 stopped by a signal or caught up, 1 runtime failure, 2 usage error.
 
             Examples:
               emr consume --state state.sqlite
               emr consume --brokers localhost:9092 --state state.sqlite --exit-when-caught-up
               emr consume --state state.sqlite --group emr-a --batch-size 5000
+              emr consume --state /data/state.sqlite --instance-id emr-0 --ready-file /tmp/emr-ready
             """
     )
 
@@ -47,6 +58,15 @@ struct ConsumeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Readmission window; fixed when the state file is created.", valueName: "days"))
     var readmissionWindow = 7
 
+    @Flag(name: .long, help: "When a stored offset is older than the log start, record the gap in the state file and continue from the log start (default: stop with exit 1).")
+    var acceptGap = false
+
+    @Option(name: .long, help: ArgumentHelp("Largest message value accepted; bigger ones are dead-lettered unread.", valueName: "bytes"))
+    var maxValueBytes = RecordDecoder.defaultMaxValueBytes
+
+    @Option(name: .long, help: ArgumentHelp("File present while the consumer is ready (brokers reachable, partitions assigned, state writable).", valueName: "file"))
+    var readyFile: String?
+
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topics: TopicsDirectoryOption
     @OptionGroup var logging: LoggingOptions
@@ -56,6 +76,7 @@ struct ConsumeCommand: ParsableCommand {
         if maxBatchLatency < 1 { throw ValidationError("--max-batch-latency must be at least 1 ms") }
         if quietPeriod < 0 { throw ValidationError("--quiet-period must not be negative") }
         if readmissionWindow < 0 { throw ValidationError("--readmission-window must not be negative") }
+        if maxValueBytes < 1 { throw ValidationError("--max-value-bytes must be at least 1") }
     }
 
     func options() -> ConsumeOptions {
@@ -67,6 +88,9 @@ struct ConsumeCommand: ParsableCommand {
         options.exitWhenCaughtUp = exitWhenCaughtUp
         options.quietPeriodMs = Int(quietPeriod * 1000)
         options.readmissionWindowDays = Int64(readmissionWindow)
+        options.acceptGap = acceptGap
+        options.maxValueBytes = maxValueBytes
+        options.readyFile = readyFile
         return options
     }
 
@@ -86,6 +110,6 @@ enum ConsumeReport {
     static func line(_ p: ConsumeProgress) -> String {
         String(format: "consume: read %d (applied %d, unchanged %d, rejected %d) in %d batches, %.1f s (first to last message %.2f s, applying %.2f s), %.0f rec/s, %d partitions assigned",
                p.totals.read, p.totals.applied, p.totals.stale, p.totals.rejected, p.batches, p.elapsedSeconds, p.activeSeconds,
-               p.applySeconds, p.rate, p.assigned)
+               p.applySeconds, p.rate, p.assigned) + (p.retries > 0 ? ", \(p.retries) batch retries" : "")
     }
 }

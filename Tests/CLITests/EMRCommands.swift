@@ -1,0 +1,82 @@
+import Foundation
+import Marts
+import State
+import Testing
+
+let sharedRoot = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/synthea")
+let topicsDirectory = packageRoot.appendingPathComponent("topics").path
+
+/// A fresh temporary directory.
+func temporaryDirectory(_ label: String) throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url.path
+}
+
+/// Runs emr and requires exit 0.
+@discardableResult
+func emr(_ arguments: [String]) throws -> ProcessResult {
+    let result = try run(try emrExecutable(), arguments)
+    #expect(result.status == 0, "emr \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr.suffix(2_000))")
+    return result
+}
+
+func produceAll(_ export: String, _ broker: BrokerProcess) throws -> Int {
+    let result = try emr(["produce", "--export", export, "--all-facilities", "--brokers", broker.bootstrap, "--topics", topicsDirectory])
+    let match = result.stdout.firstMatch(of: /produced (\d+) records/)
+    return Int(match?.1 ?? "0") ?? 0
+}
+
+func consume(_ state: String, _ broker: BrokerProcess, group: String) throws -> ProcessResult {
+    try emr(["consume", "--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory, "--group", group,
+             "--exit-when-caught-up", "--quiet-period", "1"])
+}
+
+/// Records read, by the state file's counter.
+func recordsRead(_ state: String) throws -> Int64 {
+    try StateStore(readingExisting: state, migrations: MartSchema.migrations).counter("records_read")
+}
+
+/// A running `emr consume`, its output in files (for looking at while it runs).
+final class ConsumerProcess {
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ arguments: [String], logs: String) throws {
+        stdoutPath = "\(logs).out"
+        stderrPath = "\(logs).err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = try emrExecutable()
+        process.arguments = ["consume"] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try process.run()
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until `condition` holds (true) or `seconds` pass (false).
+    func wait(seconds: Double, until condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return try condition()
+    }
+
+    /// Waits for the exit for up to `seconds`; nil if it is still running (then killed).
+    func exitStatus(within seconds: Double) -> Int32? {
+        if wait(seconds: seconds, until: { !process.isRunning }) { return process.terminationStatus }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return nil
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+}

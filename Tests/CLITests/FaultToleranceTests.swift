@@ -1,0 +1,155 @@
+import Foundation
+import Marts
+import State
+import Synthea
+import Testing
+
+/// Crashes, signals and a read-only state file against `emr consume` processes over TCP:
+/// nothing lost, nothing doubled.
+@Suite("emr consume survives kills, signals and storage faults", .serialized)
+struct FaultToleranceTests {
+    static let streamed = sharedRoot.appendingPathComponent("akaleem-L3c-116p").path
+
+    static func seed() -> (UInt64, String) {
+        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
+        return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
+    }
+
+    /// The 11 CSV exports of two state files are byte-identical.
+    static func expectSameExports(_ state: String, _ clean: String, work: String, context: String) throws {
+        try emr(["export", "--state", state, "--out", "\(work)/tested"])
+        try emr(["export", "--state", clean, "--out", "\(work)/clean"])
+        for mart in MartCatalog.all {
+            let a = try Data(contentsOf: URL(fileURLWithPath: "\(work)/tested/\(mart.name).csv"))
+            let b = try Data(contentsOf: URL(fileURLWithPath: "\(work)/clean/\(mart.name).csv"))
+            #expect(a == b, "\(context): \(mart.name) differs from a clean run")
+        }
+    }
+
+    @Test("10 × kill -9 at random moments while a shared export streams in; the final marts equal a clean run",
+          .enabled(if: FileManager.default.fileExists(atPath: streamed), "../shared/synthea is absent: skipped"))
+    func killLoopWhileStreaming() throws {
+        let (seed, context) = Self.seed()
+        var random = SeededRandom(seed: seed)
+        let work = try temporaryDirectory("kill")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let broker = try BrokerProcess()
+        // The export streams in (paced) while the consumer is killed again and again.
+        let producer = Process()
+        producer.executableURL = try emrExecutable()
+        producer.arguments = ["produce", "--export", Self.streamed, "--all-facilities", "--rate", "500",
+                              "--brokers", broker.bootstrap, "--topics", topicsDirectory]
+        let producerOutput = Pipe()
+        producer.standardOutput = producerOutput
+        producer.standardError = FileHandle.nullDevice
+        try producer.run()
+
+        let state = "\(work)/killed.sqlite"
+        var progress: [Int64] = []
+        for attempt in 0..<10 {
+            // A new group each time: offsets come from the state file, and the mock broker would
+            // otherwise wait a session timeout before handing a dead member's partitions over.
+            let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                                "--group", "kill-\(attempt)", "--batch-size", String(random.int(20...500))],
+                                               logs: "\(work)/attempt-\(attempt)")
+            Thread.sleep(forTimeInterval: 2 + random.unit() * 3)
+            kill(consumer.process.processIdentifier, SIGKILL)
+            consumer.process.waitUntilExit()
+            if FileManager.default.fileExists(atPath: state) { progress.append(try recordsRead(state)) }
+        }
+        let producerOut = String(decoding: producerOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        producer.waitUntilExit()
+        #expect(producer.terminationStatus == 0, "\(context): producer \(producerOut)")
+        let produced = Int64(producerOut.firstMatch(of: /produced (\d+) records/).map { String($0.1) } ?? "0") ?? 0
+        #expect(produced > 10_000)
+
+        let resumed = try consume(state, broker, group: "kill-final")
+        #expect(resumed.status == 0, "\(context)")
+        try emr(["verify", "--state", state])
+        let clean = "\(work)/clean.sqlite"
+        try consume(clean, broker, group: "clean")
+        try Self.expectSameExports(state, clean, work: work, context: context)
+        #expect(try recordsRead(state) == produced, "\(context): every message read exactly once across the kills")
+        // Kills landed mid-stream (progress grew between kills, and was short of the end).
+        let midStream = progress.filter { $0 > 0 && $0 < produced }
+        #expect(Set(midStream).count >= 3, "\(context): records read at each kill \(progress) of \(produced)")
+    }
+
+    @Test("SIGTERM during a batch: exit 0 within seconds, and a restart continues exactly where it stopped")
+    func sigtermDuringBatch() throws {
+        let (seed, context) = Self.seed()
+        let work = try temporaryDirectory("sigterm")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try emr(["generate", "--out", "\(work)/export", "--patients", "150", "--organizations", "12", "--seed", String(seed)])
+        let broker = try BrokerProcess()
+        let produced = Int64(try produceAll("\(work)/export", broker))
+        let state = "\(work)/state.sqlite"
+        let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                            "--group", "term", "--batch-size", "40"], logs: "\(work)/first")
+        // Stop once batches are being applied (so the signal lands while they are).
+        let started = try consumer.wait(seconds: 60) { FileManager.default.fileExists(atPath: state) && (try? recordsRead(state)) ?? 0 > 200 }
+        #expect(started, "\(context): no batch applied within 60 s: \(consumer.stderr.suffix(1_000))")
+        kill(consumer.process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        let status = consumer.exitStatus(within: 10)
+        #expect(status == 0, "\(context): SIGTERM must exit 0 within 10 s, got \(status.map(String.init) ?? "still running"): \(consumer.stderr.suffix(1_000))")
+        #expect(Date().timeIntervalSince(signalled) < 10)
+        #expect(consumer.stdout.contains("(stopped by SIGTERM)"), "\(context): \(consumer.stdout)")
+        let first = try recordsRead(state)
+        let firstLine = consumer.stdout.firstMatch(of: /consume: read (\d+)/).map { Int64($0.1)! }
+        #expect(firstLine == first, "\(context): the run's own count \(firstLine ?? -1) must be what the state file committed (\(first))")
+        #expect(first < produced, "\(context): stopped before the end (\(first) of \(produced)); make the export bigger")
+
+        // Same group: the stopped member left the group, so the restart is assigned at once.
+        let restart = try emr(["consume", "--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                               "--group", "term", "--exit-when-caught-up", "--quiet-period", "1"])
+        let second = restart.stdout.firstMatch(of: /consume: read (\d+)/).map { Int64($0.1)! }
+        #expect(second == produced - first, "\(context): the restart read \(second ?? -1), expected exactly the rest \(produced - first)")
+        #expect(try recordsRead(state) == produced)
+        try emr(["verify", "--state", state])
+    }
+
+    @Test("read-only state file: no offset advances, the error names the file, the batch resumes once it is writable")
+    func readOnlyStateFile() throws {
+        let (seed, context) = Self.seed()
+        let work = try temporaryDirectory("readonly")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try emr(["generate", "--out", "\(work)/first", "--patients", "20", "--organizations", "3", "--seed", String(seed)])
+        try emr(["generate", "--out", "\(work)/second", "--patients", "20", "--organizations", "3", "--seed", String(seed + 1)])
+        let broker = try BrokerProcess()
+        let state = "\(work)/state.sqlite"
+        let firstCount = Int64(try produceAll("\(work)/first", broker))
+        try consume(state, broker, group: "ro")
+        #expect(try recordsRead(state) == firstCount)
+        let secondCount = Int64(try produceAll("\(work)/second", broker))
+
+        // Root ignores permission bits: the immutable attribute stops root too.
+        let asRoot = getuid() == 0
+        func setReadOnly(_ on: Bool) throws {
+            if asRoot {
+                let result = try run(try executableOnPath("chattr"), [on ? "+i" : "-i", state])
+                #expect(result.status == 0, "chattr: \(result.stderr)")
+            } else {
+                try FileManager.default.setAttributes([.posixPermissions: on ? 0o444 : 0o644], ofItemAtPath: state)
+            }
+        }
+        try setReadOnly(true)
+        defer { try? setReadOnly(false) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: state))
+        let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                            "--group", "ro", "--exit-when-caught-up", "--quiet-period", "1"], logs: "\(work)/ro")
+        let retried = consumer.wait(seconds: 60) { consumer.stderr.components(separatedBy: "not applied").count > 2 }
+        #expect(retried, "\(context): expected repeated errors while read-only: \(consumer.stderr.suffix(2_000))")
+        let error = consumer.stderr.split(separator: "\n").first { $0.contains("not applied") }.map(String.init) ?? ""
+        #expect(error.contains(state) && error.contains("readonly") && error.contains("No offset advanced"), "\(context): \(error)")
+        #expect(consumer.process.isRunning, "\(context): the consumer must keep retrying, not exit")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: state)) == before, "\(context): the read-only file changed")
+
+        try setReadOnly(false)
+        let status = consumer.exitStatus(within: 90)
+        #expect(status == 0, "\(context): after the fault cleared: \(consumer.stderr.suffix(2_000))")
+        #expect(consumer.stderr.contains("resumed"), "\(context)")
+        #expect(try recordsRead(state) == firstCount + secondCount, "\(context): nothing lost or doubled across the fault")
+        try emr(["verify", "--state", state])
+    }
+}

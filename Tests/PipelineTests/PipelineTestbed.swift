@@ -1,0 +1,119 @@
+import Foundation
+import Kafka
+import Logging
+import Marts
+import Pipeline
+import Staging
+import State
+import Synthea
+import Testing
+
+/// An embedded broker with the declared topics, a producer, and the helpers the consumer tests
+/// share: CloudEvents headers, a clean batch application of final versions, and a row-by-row
+/// comparison of all 11 marts.
+struct PipelineTestbed {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func sharedExport(_ name: String) -> String {
+        root.deletingLastPathComponent().appendingPathComponent("shared/synthea/\(name)").path
+    }
+
+    let logger: Logger
+    let catalog: TopicCatalog
+    let broker: EmbeddedBroker
+    let kafka: KafkaConfiguration
+    let producer: KafkaProducer
+    let topics: [Entity: String]
+    let work: String
+
+    init(label: String) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        self.logger = logger
+        catalog = try TopicCatalog.load(directory: Self.root.appendingPathComponent("topics").path)
+        broker = try EmbeddedBroker(logger: logger)
+        try broker.createTopics(catalog)
+        kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
+        producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
+        topics = try RecordMessageBuilder(catalog: catalog).topics
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    func removeWork() { try? FileManager.default.removeItem(atPath: work) }
+
+    func partitions(of entity: Entity) -> Int32 {
+        catalog.topics.first { $0.name == topics[entity] }!.partitions
+    }
+
+    /// Every row of an export, entity by entity.
+    static func rows(_ directory: String) throws -> [(Entity, [String: String])] {
+        let export = try SyntheaExport(directory: directory)
+        var rows: [(Entity, [String: String])] = []
+        for entity in Entity.allCases {
+            try export.forEachRow(entity) { rows.append((entity, Dictionary(uniqueKeysWithValues: zip($0.header.names, $0.values)))) }
+        }
+        return rows
+    }
+
+    /// The CloudEvents headers a facility producer sets.
+    static func cloudEvent(_ entity: Entity, ceTimeMs: Int64) -> [KafkaHeader] {
+        [
+            KafkaHeader(CloudEventHeader.specVersion, "1.0"),
+            KafkaHeader(CloudEventHeader.id, UUID().uuidString),
+            KafkaHeader(CloudEventHeader.source, "/emr-stream/tests"),
+            KafkaHeader(CloudEventHeader.type, entity.rawValue),
+            KafkaHeader(CloudEventHeader.time, RFC3339.format(Date(timeIntervalSince1970: Double(ceTimeMs) / 1000))),
+            KafkaHeader(CloudEventHeader.contentType, "application/json"),
+        ]
+    }
+
+    /// A valid raw message for a row.
+    func message(_ entity: Entity, _ row: [String: String], ceTimeMs: Int64, partition: Int32) throws -> OutgoingMessage {
+        OutgoingMessage(topic: topics[entity]!, partition: .explicit(partition),
+                        key: Array(EntitySchema.of(entity).naturalKey(of: row).utf8),
+                        value: Array(try JSONSerialization.data(withJSONObject: row)),
+                        headers: Self.cloudEvent(entity, ceTimeMs: ceTimeMs))
+    }
+
+    /// A state file built directly (no Kafka) from the latest version of every key.
+    static func cleanRun(_ records: [(entity: Entity, row: [String: String], ceTimeMs: Int64)], path: String, context: String) throws -> StateStore {
+        var latest: [String: (entity: Entity, row: [String: String], ceTimeMs: Int64)] = [:]
+        for r in records {
+            let id = "\(r.entity.rawValue)#\(EntitySchema.of(r.entity).naturalKey(of: r.row))"
+            if let current = latest[id], current.ceTimeMs >= r.ceTimeMs { continue }
+            latest[id] = r
+        }
+        let clean = try StateStore(path: path, migrations: MartSchema.migrations)
+        let maintainer = try MartMaintainer(database: clean.database)
+        try clean.inBatch { _ in
+            for (offset, r) in latest.values.sorted(by: { $0.ceTimeMs < $1.ceTimeMs }).enumerated() {
+                guard case .accepted(let record) = Stager.stage(r.entity, value: r.row, key: nil) else {
+                    Issue.record("\(context): rejected \(r.row)")
+                    continue
+                }
+                try maintainer.apply(record, at: SourcePosition(topic: "clean", partition: 0, offset: Int64(offset), ingestedMs: r.ceTimeMs))
+            }
+        }
+        #expect(try clean.database.scalar("SELECT count(*) FROM fact_patient_encounters")?.int ?? 0 > 0, "\(context): the clean run is empty")
+        return clean
+    }
+
+    /// Every mart row for row: `verify` passes on `consumed`, and it equals `clean`.
+    static func expectMartsEqual(_ consumed: SQLiteDatabase, _ clean: SQLiteDatabase, context: String) throws {
+        for comparison in try MartVerifier(database: consumed).verify() {
+            #expect(comparison.matches, "\(context): \(comparison.mart) \(comparison.examples)")
+        }
+        for mart in MartCatalog.all {
+            let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
+            let a = try consumed.prepare(sql).rows(), b = try clean.prepare(sql).rows()
+            #expect(a.count == b.count, "\(context): \(mart.name) \(a.count) rows, clean run \(b.count)")
+            #expect(a == b, "\(context): \(mart.name) differs from the clean run")
+        }
+    }
+
+    /// A seed from `EMR_TEST_SEED` or a fresh one, with the line that reruns it.
+    static func seed() -> (UInt64, String) {
+        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
+        return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
+    }
+}
