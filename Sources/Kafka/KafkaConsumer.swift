@@ -60,7 +60,6 @@ public final class KafkaConsumer: Sendable {
             if try revocationTrimmed(&batch) { break }
         }
         _ = try revocationTrimmed(&batch)
-        if !batch.isEmpty { client.context.markBrokersReachable() }
         if let fatal = client.context.fatalError { throw fatal }
         return batch
     }
@@ -68,7 +67,8 @@ public final class KafkaConsumer: Sendable {
     /// Partitions this member currently owns.
     public var assignment: [TopicPartition] { coordinator.assignment }
 
-    /// True after librdkafka reported that no broker is reachable, until a message arrives.
+    /// True after librdkafka reported that no broker is reachable, until ``probeBrokers(timeoutMs:)``
+    /// gets an answer (messages may still arrive from the local prefetch queue meanwhile).
     public var brokersUnreachable: Bool { client.context.allBrokersDown }
 
     /// Asks the cluster for its metadata (one short round trip); true, and
@@ -88,6 +88,13 @@ public final class KafkaConsumer: Sendable {
             }
             if let error = TopicPartitionList.firstError(list, context: "seek") { throw error }
         }
+    }
+
+    /// Restarts every owned partition at the given offsets (all owned partitions must be
+    /// listed). Unlike ``seek(_:timeoutMs:)`` this also restarts a partition whose fetching
+    /// stopped on an error, such as an offset out of range.
+    public func restartAssignment(at offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        try coordinator.reassign(client.handle, offsets)
     }
 
     /// Commits offsets (the next offset to read, per partition) to the group, synchronously.

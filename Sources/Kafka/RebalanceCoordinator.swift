@@ -108,6 +108,24 @@ final class RebalanceCoordinator: Sendable {
         state.withLock { $0.assignment.formUnion(partitions) }
     }
 
+    /// Replaces the read position of every owned partition (outside a rebalance): the only way
+    /// to restart a partition whose fetching stopped on an error (a seek needs it fetching).
+    func reassign(_ rk: OpaquePointer, _ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        try TopicPartitionList.with(offsets.map { ($0.key, $0.value) }) { list throws(KafkaError) in
+            if cooperative {
+                for (step, error) in [("unassign", rd_kafka_incremental_unassign(rk, list)), ("assign", rd_kafka_incremental_assign(rk, list))] {
+                    guard let error else { continue }
+                    defer { rd_kafka_error_destroy(error) }
+                    throw KafkaError(.consumer, rd_kafka_error_code(error), "re-\(step) failed: \(String(cString: rd_kafka_error_string(error)))")
+                }
+            } else {
+                let err = rd_kafka_assign(rk, list)
+                if err.isError { throw KafkaError(.consumer, err, "re-assign failed") }
+            }
+        }
+    }
+
     private func applyAssignment(_ rk: OpaquePointer, _ error: OpaquePointer?, _ what: String) {
         guard let error else { return }
         defer { rd_kafka_error_destroy(error) }

@@ -134,7 +134,7 @@ public final class ConsumerService {
             guard let batch = try poll(consumer, session: session, book: book) else { continue }
             state.elapsedSeconds = (ContinuousClock.now - started) / .seconds(1)
             state.assigned = consumer.assignment.count
-            if batch.isEmpty, consumer.brokersUnreachable, ContinuousClock.now - lastProbe > .seconds(2) {
+            if consumer.brokersUnreachable, ContinuousClock.now - lastProbe > .seconds(2) {
                 lastProbe = .now
                 if consumer.probeBrokers() { logger.info("brokers reachable again") }
             }
@@ -268,7 +268,11 @@ public final class ConsumerService {
         try session.acceptGap(AcceptedGap(topic: tp.topic, partition: tp.partition, fromOffset: stored, toOffset: marks.low, logEnd: marks.high))
         book.reset(to: try session.storedOffsets())
         logger.warning("\(tp): accepted a gap (--accept-gap): offsets \(stored)..<\(marks.low) skipped and recorded in the state file; continuing from \(marks.low)")
-        try consumer.seek([tp: marks.low])
+        // Fetching of that partition stopped on the error: restart the assignment from the
+        // state file (what was read and not committed is read again).
+        let assigned = consumer.assignment
+        let offsets = book.offsets(for: assigned)
+        try consumer.restartAssignment(at: assigned.reduce(into: [:]) { $0[$1] = offsets[$1] ?? KafkaOffset.beginning })
     }
 
     /// True when partitions are assigned and each is processed up to its high watermark.
