@@ -152,4 +152,47 @@ struct FaultToleranceTests {
         #expect(try recordsRead(state) == firstCount + secondCount, "\(context): nothing lost or doubled across the fault")
         try emr(["verify", "--state", state])
     }
+
+    @Test("two consumers in one group, each with its own state file: partitions move between them, neither state loses or doubles a record")
+    func rebalanceBetweenTwoProcesses() throws {
+        let (seed, context) = Self.seed()
+        let work = try temporaryDirectory("rebalance")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try emr(["generate", "--out", "\(work)/export", "--patients", "150", "--organizations", "12", "--seed", String(seed)])
+        let broker = try BrokerProcess()
+        let produced = Int64(try produceAll("\(work)/export", broker))
+        func start(_ name: String) throws -> ConsumerProcess {
+            try ConsumerProcess(["--state", "\(work)/\(name).sqlite", "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                 "--group", "rebalance", "--batch-size", "50", "--exit-when-caught-up", "--quiet-period", "3"],
+                                logs: "\(work)/\(name)")
+        }
+        let a = try start("a")
+        let aStarted = try a.wait(seconds: 60) { FileManager.default.fileExists(atPath: "\(work)/a.sqlite") && (try? recordsRead("\(work)/a.sqlite")) ?? 0 > 300 }
+        #expect(aStarted, "\(context): \(a.stderr.suffix(1_000))")
+        let b = try start("b")
+        #expect(a.exitStatus(within: 120) == 0, "\(context): \(a.stderr.suffix(1_000))")
+        #expect(b.exitStatus(within: 120) == 0, "\(context): \(b.stderr.suffix(1_000))")
+
+        var owners: [String: [String]] = [:]
+        var furthest: [String: Int64] = [:]
+        for name in ["a", "b"] {
+            let path = "\(work)/\(name).sqlite"
+            let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
+            var sum: Int64 = 0
+            for (topic, partitions) in try store.storedOffsets() {
+                for (partition, next) in partitions where next > 0 {
+                    sum += next
+                    owners["\(topic)/\(partition)", default: []].append(name)
+                    furthest["\(topic)/\(partition)"] = max(furthest["\(topic)/\(partition)"] ?? 0, next)
+                }
+            }
+            // Each state reads every partition it ever owned from the start, each offset once.
+            let read = try store.counter("records_read")
+            #expect(read == sum, "\(context): state \(name) read \(read) records, its offsets cover \(sum)")
+            #expect(sum > 0, "\(context): state \(name) never owned a partition")
+            try emr(["verify", "--state", path])
+        }
+        #expect(furthest.values.reduce(0, +) == produced, "\(context): together the states cover every produced record")
+        #expect(owners.values.contains { $0.count == 2 }, "\(context): no partition moved between the consumers: \(owners)")
+    }
 }
