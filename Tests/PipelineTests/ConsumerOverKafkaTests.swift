@@ -46,27 +46,21 @@ struct ConsumerOverKafkaTests {
         let bed = try PipelineTestbed(label: "kafka-diff")
         defer { bed.removeWork() }
         for p in published {
-            try bed.producer.produce(try bed.message(p.entity, p.row, ceTimeMs: p.ceTimeMs,
-                                                     partition: Int32(random.int(0...Int(bed.partitions(of: p.entity) - 1)))))
+            try bed.publish(p.entity, p.row, ceTimeMs: p.ceTimeMs, random: &random)
         }
         try bed.producer.flush(timeoutMs: 30_000)
 
-        var options = ConsumeOptions(statePath: "\(bed.work)/consumed.sqlite")
-        options.exitWhenCaughtUp = true
-        options.quietPeriodMs = 500
-        options.batchSize = random.int(20...900)
-        let result = try ConsumerService(options: options, kafka: bed.kafka, catalog: bed.catalog, logger: bed.logger).run()
+        let statePath = "\(bed.work)/consumed.sqlite"
+        let result = try bed.consumeUntilCaughtUp(statePath, batchSize: random.int(20...900))
         #expect(result.totals.read == published.count, "\(context)")
         #expect(result.totals.rejected == 0, "\(context)")
 
         // A fresh state file in the same group reads everything again: the group's committed
         // offsets never decide where a state file starts.
-        var again = options
-        again.statePath = "\(bed.work)/again.sqlite"
-        let reread = try ConsumerService(options: again, kafka: bed.kafka, catalog: bed.catalog, logger: bed.logger).run()
+        let reread = try bed.consumeUntilCaughtUp("\(bed.work)/again.sqlite", batchSize: random.int(20...900))
         #expect(reread.totals.read == published.count, "\(context): a new state file in the same group must start at the beginning")
 
-        let consumed = try StateStore(readingExisting: "\(bed.work)/consumed.sqlite", migrations: MartSchema.migrations)
+        let consumed = try StateStore(readingExisting: statePath, migrations: MartSchema.migrations)
         let clean = try PipelineTestbed.cleanRun(published, path: "\(bed.work)/clean.sqlite", context: context)
         try PipelineTestbed.expectMartsEqual(consumed.database, clean.database, context: context)
     }

@@ -137,29 +137,24 @@ struct DeadLetterCorpusTests {
         for (index, cut) in cuts.enumerated().sorted(by: { $0.element < $1.element }) {
             while next < cut {
                 let v = valid[next]
-                try bed.producer.produce(try bed.message(v.entity, v.row, ceTimeMs: v.ceTimeMs,
-                                                         partition: Int32(random.int(0...Int(bed.partitions(of: v.entity) - 1)))))
+                try bed.publish(v.entity, v.row, ceTimeMs: v.ceTimeMs, random: &random)
                 next += 1
             }
             let report = try await bed.producer.send(corpus[index].message)
             positions[corpus[index].kind] = (report.topic, report.partition, report.offset)
         }
         for v in valid[next...] {
-            try bed.producer.produce(try bed.message(v.entity, v.row, ceTimeMs: v.ceTimeMs,
-                                                     partition: Int32(random.int(0...Int(bed.partitions(of: v.entity) - 1)))))
+            try bed.publish(v.entity, v.row, ceTimeMs: v.ceTimeMs, random: &random)
         }
         try bed.producer.flush(timeoutMs: 30_000)
 
-        var options = ConsumeOptions(statePath: "\(bed.work)/consumed.sqlite")
-        options.exitWhenCaughtUp = true
-        options.quietPeriodMs = 500
-        options.batchSize = random.int(20...900)
-        let result = try ConsumerService(options: options, kafka: bed.kafka, catalog: bed.catalog, logger: bed.logger).run()
+        let statePath = "\(bed.work)/consumed.sqlite"
+        let result = try bed.consumeUntilCaughtUp(statePath, batchSize: random.int(20...900))
         #expect(result.totals.read == valid.count + corpus.count, "\(context)")
         #expect(result.totals.rejected == corpus.count, "\(context)")
 
         // Quarantine: exactly the malformed messages, each with its stage and reasons.
-        let store = try StateStore(readingExisting: options.statePath, migrations: MartSchema.migrations)
+        let store = try StateStore(readingExisting: statePath, migrations: MartSchema.migrations)
         let quarantined = try store.quarantined()
         #expect(quarantined.count == corpus.count, "\(context)")
         for m in corpus {

@@ -75,6 +75,21 @@ struct PipelineTestbed {
                         headers: Self.cloudEvent(entity, ceTimeMs: ceTimeMs))
     }
 
+    /// Produces a valid message for the row to a random partition of its entity's topic.
+    func publish(_ entity: Entity, _ row: [String: String], ceTimeMs: Int64, random: inout SeededRandom) throws {
+        try producer.produce(try message(entity, row, ceTimeMs: ceTimeMs, partition: Int32(random.int(0...Int(partitions(of: entity) - 1)))))
+    }
+
+    /// Runs the consumer service on a state file until it has caught up.
+    func consumeUntilCaughtUp(_ path: String, batchSize: Int, configure: (inout ConsumeOptions) -> Void = { _ in }) throws -> ConsumeProgress {
+        var options = ConsumeOptions(statePath: path)
+        options.exitWhenCaughtUp = true
+        options.quietPeriodMs = 500
+        options.batchSize = batchSize
+        configure(&options)
+        return try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger).run()
+    }
+
     /// A state file built directly (no Kafka) from the latest version of every key.
     static func cleanRun(_ records: [(entity: Entity, row: [String: String], ceTimeMs: Int64)], path: String, context: String) throws -> StateStore {
         var latest: [String: (entity: Entity, row: [String: String], ceTimeMs: Int64)] = [:]

@@ -41,8 +41,7 @@ struct ResilienceTests {
         let half = records.count / 2
         func publish(_ slice: ArraySlice<(entity: Entity, row: [String: String], ceTimeMs: Int64)>) throws {
             for r in slice {
-                try bed.producer.produce(try bed.message(r.entity, r.row, ceTimeMs: r.ceTimeMs,
-                                                         partition: Int32(random.int(0...Int(bed.partitions(of: r.entity) - 1)))))
+                try bed.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random)
             }
         }
         try publish(records[..<half])
