@@ -168,4 +168,42 @@ struct ResilienceTests {
         #expect(try store.storedOffsets()[tp.topic]?[0] == marks.high)
         #expect(try store.counter("records_read") == 20 + marks.high - marks.low)
     }
+
+    @Test("a locked state file: no offset advances while another writer holds it, the batch is retried and nothing is lost",
+          .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
+    func lockedStateFile() throws {
+        let (seed, context) = PipelineTestbed.seed()
+        var random = SeededRandom(seed: seed)
+        let bed = try PipelineTestbed(label: "locked")
+        defer { bed.removeWork() }
+        var records: [(entity: Entity, row: [String: String], ceTimeMs: Int64)] = []
+        for (index, (entity, row)) in try PipelineTestbed.rows(Self.shared).enumerated() {
+            records.append((entity, row, 1_750_000_000_000 + Int64(index) * 10))
+        }
+        for r in records { try bed.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
+        try bed.producer.flush(timeoutMs: 30_000)
+        let path = "\(bed.work)/state.sqlite"
+        try StateStore(path: path, migrations: MartSchema.migrations).database.close()
+
+        // Another process-like writer holds an exclusive lock for 8 s.
+        let locked = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            guard let other = try? SQLiteDatabase(path: path), (try? other.execute("BEGIN EXCLUSIVE")) != nil else { locked.signal(); return }
+            locked.signal()
+            Thread.sleep(forTimeInterval: 8)
+            try? other.execute("COMMIT")
+            other.close()
+        }
+        holder.start()
+        locked.wait()
+        let started = Date()
+        let result = try bed.consumeUntilCaughtUp(path, batchSize: random.int(50...500)) { $0.retryBackoffMs = 200 }
+        #expect(Date().timeIntervalSince(started) > 7, "\(context): the consumer cannot have written while the lock was held")
+        #expect(result.retries > 0, "\(context): the busy state file must have been retried")
+        #expect(result.totals.read == records.count && result.totals.rejected == 0, "\(context): read \(result.totals.read) of \(records.count)")
+        let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
+        #expect(try store.counter("records_read") == Int64(records.count), "\(context)")
+        let clean = try PipelineTestbed.cleanRun(records, path: "\(bed.work)/clean.sqlite", context: context)
+        try PipelineTestbed.expectMartsEqual(store.database, clean.database, context: context)
+    }
 }
