@@ -97,11 +97,17 @@ public final class KafkaConsumer: Sendable {
         try coordinator.reassign(client.handle, offsets)
     }
 
-    /// Commits offsets (the next offset to read, per partition) to the group, synchronously.
-    public func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+    /// Commits offsets (the next offset to read, per partition) to the group. Synchronous by
+    /// default; with `wait: false` it is sent in the background and only a local refusal throws
+    /// (a synchronous commit blocks while the coordinator is unreachable).
+    public func commit(_ offsets: [TopicPartition: Int64], wait: Bool = true) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
         try TopicPartitionList.with(offsets.map { ($0.key, $0.value) }) { list throws(KafkaError) in
-            let err = rd_kafka_commit(client.handle, list, 0)
+            let err = rd_kafka_commit(client.handle, list, wait ? 0 : 1)
+            if !wait {
+                if err.isError { throw KafkaError(.consumer, err, "commit failed") }
+                return
+            }
             if err.isError { throw KafkaError(.consumer, err, "commit failed") }
             if let error = TopicPartitionList.firstError(list, context: "commit") { throw error }
         }

@@ -27,7 +27,8 @@ struct PipelineTestbed {
 
     init(label: String) throws {
         var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        // EMR_TEST_LOG=info (or debug, warning...) shows the service's and librdkafka's log lines.
+        logger.logLevel = ProcessInfo.processInfo.environment["EMR_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         self.logger = logger
         catalog = try TopicCatalog.load(directory: Self.root.appendingPathComponent("topics").path)
         broker = try EmbeddedBroker(logger: logger)

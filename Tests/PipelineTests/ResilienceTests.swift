@@ -10,7 +10,7 @@ import Testing
 
 /// The consumer service against an embedded broker that fails: brokers down mid-stream, and
 /// stored offsets that retention has deleted.
-@Suite("Consumer service: broker outages and offset gaps")
+@Suite("Consumer service: broker outages, offset gaps, a locked state file", .serialized)
 struct ResilienceTests {
     static let shared = PipelineTestbed.sharedExport("dverma-L3c-16p")
 
@@ -80,7 +80,9 @@ struct ResilienceTests {
             }
             return false
         }
-        #expect(try await waitFor(60) { $0.read > 0 }, "\(context): the consumer never started")
+        let launched = Date()
+        #expect(try await waitFor(180) { $0.read > 0 }, "\(context): the consumer never started")
+        print("outage test: first batch applied \(Date().timeIntervalSince(launched)) s after launch")
         #expect(try await waitFor(30) { _ in FileManager.default.fileExists(atPath: "\(bed.work)/ready") }, "\(context): never ready")
 
         try bed.broker.setBrokerDown(1)
@@ -94,7 +96,7 @@ struct ResilienceTests {
 
         try bed.producer.flush(timeoutMs: 60_000)
         #expect(bed.producer.statistics.failed == 0, "\(context)")
-        let caughtUp = try await waitFor(90) { $0.read >= records.count || $0.failure != nil }
+        let caughtUp = try await waitFor(180) { $0.read >= records.count || $0.failure != nil }
         #expect(caughtUp, "\(context): read \(observed.withLock { $0.read }) of \(records.count) after the outage")
         #expect(try await waitFor(10) { $0.readyAgain }, "\(context): ready again after the outage")
         stop.store(true, ordering: .relaxed)

@@ -182,7 +182,9 @@ public final class ConsumerService {
             let commitStarted = ContinuousClock.now
             defer { logger.debug("batch of \(batch.count): apply \(applyStarted.duration(to: commitStarted)), commit \(commitStarted.duration(to: .now))") }
             do {
-                try consumer.commit(outcome.offsets)
+                // In the background: the state file holds the truth, and a synchronous commit
+                // would stall the loop (and readiness) for a session timeout in a broker outage.
+                try consumer.commit(outcome.offsets, wait: false)
             } catch {
                 logger.warning("committing offsets to Kafka failed (the state file has them; only lag reporting is affected): \(error)")
             }
