@@ -13,19 +13,14 @@ import Testing
 struct ConsumerOverKafkaTests {
     static let shared = PipelineTestbed.sharedExport("dverma-L3c-16p")
 
-    typealias Published = (entity: Entity, row: [String: String], ceTimeMs: Int64)
 
     @Test("shuffled across partitions, duplicated, with newer versions: verify passes, marts equal a clean run",
           .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
     func shuffledOverKafka() throws {
         let (seed, context) = PipelineTestbed.seed()
         var random = SeededRandom(seed: seed)
-        var published: [Published] = []
-        var time: Int64 = 1_750_000_000_000
-        for (entity, row) in try PipelineTestbed.rows(Self.shared) {
-            time += 10
-            published.append((entity, row, time))
-        }
+        var published = try PipelineTestbed.timedRows(Self.shared)
+        var time = published.last!.ceTimeMs
         let firstCount = published.count
         for i in 0..<firstCount where random.chance(0.1) {
             var newer = published[i]

@@ -118,12 +118,8 @@ struct DeadLetterCorpusTests {
         let bed = try PipelineTestbed(label: "dead-letters")
         defer { bed.removeWork() }
         let rows = try PipelineTestbed.rows(Self.shared)
-        var valid: [(entity: Entity, row: [String: String], ceTimeMs: Int64)] = []
-        var time: Int64 = 1_750_000_000_000
-        for (entity, row) in rows {
-            time += 10
-            valid.append((entity, row, time))
-        }
+        var valid = try PipelineTestbed.timedRows(Self.shared)
+        let time = valid.last!.ceTimeMs
         valid.shuffle(using: &random)
         // Malformed versions of real records are newer than every valid one: validation comes
         // before deduplication, so they must not replace anything.

@@ -46,6 +46,14 @@ struct PipelineTestbed {
         catalog.topics.first { $0.name == topics[entity] }!.partitions
     }
 
+    /// A record as published: entity, raw row, `ce_time`.
+    typealias Record = (entity: Entity, row: [String: String], ceTimeMs: Int64)
+
+    /// Every row of an export with `ce_time`s 10 ms apart, in file order.
+    static func timedRows(_ directory: String) throws -> [Record] {
+        try rows(directory).enumerated().map { index, r in (r.0, r.1, 1_750_000_000_010 + Int64(index) * 10) }
+    }
+
     /// Every row of an export, entity by entity.
     static func rows(_ directory: String) throws -> [(Entity, [String: String])] {
         let export = try SyntheaExport(directory: directory)
@@ -92,8 +100,8 @@ struct PipelineTestbed {
     }
 
     /// A state file built directly (no Kafka) from the latest version of every key.
-    static func cleanRun(_ records: [(entity: Entity, row: [String: String], ceTimeMs: Int64)], path: String, context: String) throws -> StateStore {
-        var latest: [String: (entity: Entity, row: [String: String], ceTimeMs: Int64)] = [:]
+    static func cleanRun(_ records: [Record], path: String, context: String) throws -> StateStore {
+        var latest: [String: Record] = [:]
         for r in records {
             let id = "\(r.entity.rawValue)#\(EntitySchema.of(r.entity).naturalKey(of: r.row))"
             if let current = latest[id], current.ceTimeMs >= r.ceTimeMs { continue }

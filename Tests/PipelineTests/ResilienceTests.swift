@@ -31,15 +31,10 @@ struct ResilienceTests {
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "outage")
         defer { bed.removeWork() }
-        var records: [(entity: Entity, row: [String: String], ceTimeMs: Int64)] = []
-        var time: Int64 = 1_750_000_000_000
-        for (entity, row) in try PipelineTestbed.rows(Self.shared) {
-            time += 10
-            records.append((entity, row, time))
-        }
+        var records = try PipelineTestbed.timedRows(Self.shared)
         records.shuffle(using: &random)
         let half = records.count / 2
-        func publish(_ slice: ArraySlice<(entity: Entity, row: [String: String], ceTimeMs: Int64)>) throws {
+        func publish(_ slice: ArraySlice<PipelineTestbed.Record>) throws {
             for r in slice {
                 try bed.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random)
             }
@@ -178,10 +173,7 @@ struct ResilienceTests {
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "locked")
         defer { bed.removeWork() }
-        var records: [(entity: Entity, row: [String: String], ceTimeMs: Int64)] = []
-        for (index, (entity, row)) in try PipelineTestbed.rows(Self.shared).enumerated() {
-            records.append((entity, row, 1_750_000_000_000 + Int64(index) * 10))
-        }
+        let records = try PipelineTestbed.timedRows(Self.shared)
         for r in records { try bed.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
         try bed.producer.flush(timeoutMs: 30_000)
         let path = "\(bed.work)/state.sqlite"

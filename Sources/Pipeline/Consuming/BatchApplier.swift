@@ -51,7 +51,7 @@ public final class BatchApplier {
         var outcome = BatchOutcome()
         let committed = book.all  // one lock per batch, not per message
         var refused: [DeadLetter] = []
-        func quarantine(_ message: ConsumedMessage, stage: String, reasons: [String]) throws {
+        func refuse(_ message: ConsumedMessage, stage: String, reasons: [String]) throws {
             try self.quarantine(message, stage: stage, reasons: reasons)
             refused.append(DeadLetter(source: message, stage: stage, reasons: reasons))
             outcome.rejected += 1
@@ -67,11 +67,11 @@ public final class BatchApplier {
                 outcome.offsets[tp] = message.offset + 1
                 switch decoder.decode(message) {
                 case .undecodable(let reasons):
-                    try quarantine(message, stage: "decode", reasons: reasons)
+                    try refuse(message, stage: "decode", reasons: reasons)
                 case .record(let entity, let key, let value, let position):
                     switch Stager.stage(entity, value: value, key: key) {
                     case .rejected(let reasons):
-                        try quarantine(message, stage: "staging", reasons: reasons)
+                        try refuse(message, stage: "staging", reasons: reasons)
                     case .accepted(let record):
                         if try maintainer.apply(record, at: position) == .applied { outcome.applied += 1 } else { outcome.stale += 1 }
                     }

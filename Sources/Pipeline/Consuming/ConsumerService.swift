@@ -232,12 +232,10 @@ public final class ConsumerService {
         let logger = self.logger
         return try KafkaConsumer(configuration: configuration, logger: logger, hooks: RebalanceHooks(
             onAssign: { partitions in
-                // The state file is the truth: a partition it has never seen starts at the
-                // beginning of the log, never at the group's committed offset (which may belong
-                // to another state file).
-                let stored = book.offsets(for: partitions)
-                logger.info("assigned \(partitions.count) partitions; \(stored.count) resume from the state file's offsets, the rest from the beginning")
-                return partitions.reduce(into: [:]) { offsets, tp in offsets[tp] = stored[tp] ?? KafkaOffset.beginning }
+                let start = book.startOffsets(for: partitions)
+                let resumed = start.values.filter { $0 != KafkaOffset.beginning }.count
+                logger.info("assigned \(partitions.count) partitions; \(resumed) resume from the state file's offsets, the rest from the beginning")
+                return start
             },
             onRevoke: { partitions, lost in
                 // Runs inside poll, so every batch read before it is already committed.
@@ -251,13 +249,13 @@ public final class ConsumerService {
         return error is KafkaError
     }
 
-    /// Moves every assigned partition back to the state file's offset, so the messages of a
-    /// batch that was not written are read again.
+    /// Restarts every assigned partition at the state file's offset: the messages of a batch
+    /// that was not written are read again. A re-assignment rather than a seek, because it also
+    /// restarts a partition whose fetching stopped on an error.
     private func rewind(_ consumer: KafkaConsumer, _ book: OffsetBook) throws {
         let assigned = consumer.assignment
         guard !assigned.isEmpty else { return }
-        let stored = book.offsets(for: assigned)
-        try consumer.seek(assigned.reduce(into: [:]) { $0[$1] = stored[$1] ?? KafkaOffset.beginning })
+        try consumer.restartAssignment(at: book.startOffsets(for: assigned))
     }
 
     /// Stops with ``OffsetGapError``, or with `acceptGap` records the gap and moves on.
@@ -270,11 +268,8 @@ public final class ConsumerService {
         try session.acceptGap(AcceptedGap(topic: tp.topic, partition: tp.partition, fromOffset: stored, toOffset: marks.low, logEnd: marks.high))
         book.reset(to: try session.storedOffsets())
         logger.warning("\(tp): accepted a gap (--accept-gap): offsets \(stored)..<\(marks.low) skipped and recorded in the state file; continuing from \(marks.low)")
-        // Fetching of that partition stopped on the error: restart the assignment from the
-        // state file (what was read and not committed is read again).
-        let assigned = consumer.assignment
-        let offsets = book.offsets(for: assigned)
-        try consumer.restartAssignment(at: assigned.reduce(into: [:]) { $0[$1] = offsets[$1] ?? KafkaOffset.beginning })
+        // Fetching of that partition stopped on the error.
+        try rewind(consumer, book)
     }
 
     /// True when partitions are assigned and each is processed up to its high watermark.

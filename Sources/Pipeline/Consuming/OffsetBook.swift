@@ -15,6 +15,14 @@ public final class OffsetBook: Sendable {
         offsets.withLock { all in partitions.reduce(into: [:]) { out, tp in if let o = all[tp] { out[tp] = o } } }
     }
 
+    /// Where each partition starts reading: its stored offset, or the beginning of the log when
+    /// this state file has never consumed it (never the group's committed offset, which may
+    /// belong to another state file).
+    public func startOffsets(for partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        let stored = offsets(for: partitions)
+        return partitions.reduce(into: [:]) { start, tp in start[tp] = stored[tp] ?? KafkaOffset.beginning }
+    }
+
     public func next(_ partition: TopicPartition) -> Int64? { offsets.withLock { $0[partition] } }
 
     /// Records a committed batch.
