@@ -62,6 +62,28 @@ enum ClusterMetadata {
         return Watermarks(low: low, high: high)
     }
 
+    /// The log end (high watermark) of several partitions in one ListOffsets round trip per
+    /// leader (a watermark query per partition would wait behind each long-poll fetch).
+    static func endOffsets(_ handle: OpaquePointer, _ partitions: [TopicPartition], timeoutMs: Int32) throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        // A "timestamp" of RD_KAFKA_OFFSET_END asks for the latest offset.
+        return try TopicPartitionList.with(partitions.map { ($0, KafkaOffset.end) }) { list throws(KafkaError) in
+            let err = rd_kafka_offsets_for_times(handle, list, timeoutMs)
+            if err.isError { throw KafkaError(.cluster, err, "log end offsets of \(partitions.count) partitions") }
+            if let error = TopicPartitionList.firstError(list, context: "log end offset of") { throw error }
+            return Dictionary(uniqueKeysWithValues: TopicPartitionList.read(list))
+        }
+    }
+
+    /// The id of the cluster the client is connected to (from metadata), nil when no broker
+    /// answered within `timeoutMs` or the cluster does not report one.
+    static func clusterID(_ handle: OpaquePointer, timeoutMs: Int32) -> String? {
+        guard let raw = rd_kafka_clusterid(handle, timeoutMs) else { return nil }
+        defer { rd_kafka_mem_free(handle, raw) }
+        let id = String(cString: raw)
+        return id.isEmpty ? nil : id
+    }
+
     /// Watermarks as last seen in fetch responses (no broker round trip); nil until known.
     static func cachedWatermarks(_ handle: OpaquePointer, _ tp: TopicPartition) -> Watermarks? {
         var low: Int64 = -1

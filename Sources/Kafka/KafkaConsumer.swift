@@ -127,6 +127,17 @@ public final class KafkaConsumer: Sendable {
         try ClusterMetadata.watermarks(client.handle, partition, timeoutMs: timeoutMs)
     }
 
+    /// The log end (high watermark) of each partition, asked of the brokers in one round trip
+    /// per leader.
+    public func endOffsets(_ partitions: [TopicPartition], timeoutMs: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
+        try ClusterMetadata.endOffsets(client.handle, partitions, timeoutMs: timeoutMs)
+    }
+
+    /// The id of the cluster the brokers belong to; nil when none answered within `timeoutMs`.
+    public func clusterID(timeoutMs: Int32 = 10_000) -> String? {
+        ClusterMetadata.clusterID(client.handle, timeoutMs: timeoutMs)
+    }
+
     /// Watermarks from the latest fetch response of an assigned partition, without asking
     /// the broker (a query waits behind the connection's long-poll fetch); nil until known.
     public func cachedWatermarks(_ partition: TopicPartition) -> Watermarks? {

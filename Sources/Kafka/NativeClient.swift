@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 
 /// Owns one `rd_kafka_t` and the context its callbacks use; destroys both deterministically.
 ///
@@ -22,8 +23,11 @@ final class NativeClient: @unchecked Sendable {
         for (name, value) in settings {
             if rd_kafka_conf_set(conf, name, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                let shown = KafkaConfiguration.isSecret(name) ? "[redacted]" : value
-                throw KafkaError(.configuration, message: "kafka property \(name)=\(shown): \(String(cBuffer: errstr))")
+                // Never echo a value: a misspelled secret's name does not look secret, and
+                // librdkafka quotes refused values in its own message.
+                var reason = String(cBuffer: errstr)
+                if !value.isEmpty { reason = reason.replacingOccurrences(of: value, with: "[redacted]") }
+                throw KafkaError(.configuration, message: "kafka property \(name) (value redacted): \(reason)")
             }
         }
         let retained = Unmanaged.passRetained(context)

@@ -4,6 +4,7 @@ import Synthea
 
 /// What an export wrote.
 public struct ExportSummary: Sendable {
+    /// Where the export is (its final place).
     public var directory: String
     public var rows: [String: Int]
     /// Next offset per `topic/partition` that the snapshot reflects.
@@ -20,9 +21,20 @@ public struct MartExporter {
         self.database = database
     }
 
-    public func exportCSV(to directory: String, marts: [MartDefinition] = MartCatalog.all) throws -> ExportSummary {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try database.readTransaction {
+    /// Writes the export into a temporary directory beside `directory` and renames it into
+    /// place only when every file is complete: a failed export (disk full, killed) leaves no
+    /// partial files, and readers never see a half-written export. A non-empty `directory` is
+    /// refused unless `replace` (then the old export is swapped out once the new one is whole).
+    public func exportCSV(to directory: String, replace: Bool = false, marts: [MartDefinition] = MartCatalog.all) throws -> ExportSummary {
+        try ExportDirectory.write(to: directory, replace: replace) { staging in
+            var summary = try writeCSV(into: staging, marts: marts)
+            summary.directory = directory
+            return summary
+        }
+    }
+
+    private func writeCSV(into directory: String, marts: [MartDefinition]) throws -> ExportSummary {
+        try database.readTransaction {
             var rows: [String: Int] = [:]
             for mart in marts {
                 let path = (directory as NSString).appendingPathComponent("\(mart.name).csv")

@@ -15,8 +15,9 @@ public enum StagingResult: Sendable, Hashable {
 }
 
 /// Validates and converts raw rows (spec section 4). Empty means null; a required field that
-/// is missing or empty, a non-empty field that fails its type, or a key that does not match
-/// the value's natural key rejects the record, with every reason listed.
+/// is missing or empty, a non-empty field that fails its type, a key that does not match
+/// the value's natural key, or an encounter whose STOP is before its START rejects the
+/// record, with every reason listed.
 public enum Stager {
     public static func stage(_ entity: Entity, value: [String: String], key: String?) -> StagingResult {
         var reasons: [String] = []
@@ -36,6 +37,11 @@ public enum Stager {
         }
         for (column, raw) in value where !plan.columns.contains(column) && !raw.isEmpty {
             fields[column.lowercased()] = .text(raw)
+        }
+        // An encounter cannot end before it starts (a negative duration in every mart).
+        // Medications can: real Synthea exports contain them, and they pass as they are.
+        if entity == .encounters, case .timestamp(let start)? = fields["start_at"], case .timestamp(let stop)? = fields["stop_at"], stop < start {
+            reasons.append("STOP: '\(value["STOP"] ?? "")' is before START '\(value["START"] ?? "")' (an encounter cannot end before it starts)")
         }
         let naturalKey = plan.schema.naturalKey(of: value)
         if let key, key != naturalKey {

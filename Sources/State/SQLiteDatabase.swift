@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// One SQLite connection over the C API, used from one thread at a time: prepared statements
 /// are cached by SQL text, transactions are explicit, every failure is a ``StateError`` naming
@@ -9,11 +10,23 @@ public final class SQLiteDatabase {
     private var statements: [String: SQLiteStatement] = [:]
 
     /// Opens (creating unless `readOnly`) the file with a busy timeout; refuses a file that is not a database.
+    /// A read-only open of a WAL database on a read-only file system (where SQLite cannot create
+    /// the `-shm` file) falls back to reading the file as immutable.
     public init(path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 5_000) throws(StateError) {
         self.path = path
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        do {
+            try open(path, readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE), busyTimeoutMs: busyTimeoutMs)
+        } catch where readOnly && access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, W_OK) != 0 {
+            let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))
+            let uri = "file:\(path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)?immutable=1"
+            try open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busyTimeoutMs: busyTimeoutMs)
+        }
+        try registerDecimalFunctions()
+    }
+
+    private func open(_ name: String, _ flags: Int32, busyTimeoutMs: Int32) throws(StateError) {
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close_v2(db)
@@ -29,7 +42,16 @@ public final class SQLiteDatabase {
             close()
             throw StateError(.open, path: path, code: error.code, message: "not a valid state database: \(error.message)")
         }
-        try registerDecimalFunctions()
+    }
+
+    /// Throws ``StateError/Kind/moved`` when the path no longer names the open file (it was
+    /// deleted, renamed or replaced while open): writing on would go into an unlinked file.
+    public func checkNotMoved() throws(StateError) {
+        var moved: Int32 = 0
+        let rc = sqlite3_file_control(handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved)
+        if rc == SQLITE_OK, moved == 0 { return }
+        throw StateError(.moved, path: path, code: rc,
+                         message: "the state file was deleted, renamed or replaced while open; refusing to write into a file nobody can read. Nothing of this batch was committed")
     }
 
     var handleForExtensions: OpaquePointer? { handle }

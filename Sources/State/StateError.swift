@@ -9,6 +9,12 @@ public struct StateError: Error, Sendable, CustomStringConvertible, Equatable {
         case corrupt
         /// A statement failed (disk full, read-only file, locked database, constraint, ...).
         case statement
+        /// Another process holds the state file's writer lock.
+        case inUse
+        /// An SQLite database of another application: never written to.
+        case foreign
+        /// The path no longer names the open file (deleted, or replaced by another file).
+        case moved
     }
 
     public var kind: Kind
@@ -25,6 +31,12 @@ public struct StateError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "\(path): \(message)" }
+
+    /// Another connection holds SQLite's lock (BUSY, LOCKED): worth waiting for, also at start.
+    public var isBusy: Bool {
+        guard kind == .statement || kind == .open else { return false }
+        return [5, 6].contains(code & 0xFF)
+    }
 
     /// Storage faults that may clear by themselves or by an operator's hand (busy or locked
     /// database, read-only file, disk full, I/O error, file that cannot be opened, permission):

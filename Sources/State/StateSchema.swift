@@ -33,6 +33,15 @@ public enum StateSchema {
         """,
     ]
 
+    /// Named facts about the state file (version 4), such as the Kafka cluster its offsets
+    /// belong to (`kafka_cluster_id`).
+    public static let propertiesMigration = """
+        CREATE TABLE state_properties (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+
     /// Gaps an operator accepted (`emr consume --accept-gap`): records deleted from the log
     /// before the state file saw them. Appended after the marts' migration (version 3).
     public static let acceptedGapsMigration = """
@@ -57,13 +66,40 @@ public enum StateSchema {
         return version
     }
 
-    /// Brings the database to the last of `migrations`.
+    /// `PRAGMA application_id` of every emr state file ("EMRS"), so that `file(1)`, SQLite
+    /// tools and emr itself can tell one from another application's database.
+    public static let applicationID: Int32 = 0x454D_5253
+
+    /// Refuses, without writing a byte, a database that belongs
+    /// to another application. A new empty file and a file of an emr from before application
+    /// ids (it has `consumed_offsets`) are accepted.
+    static func checkIdentity(_ db: SQLiteDatabase) throws {
+        let id = Int32(truncatingIfNeeded: try db.scalar("PRAGMA application_id")?.int ?? 0)
+        if id == applicationID { return }
+        let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").rows().compactMap { $0[0].text }
+        let version = try db.scalar("PRAGMA user_version")?.int ?? 0
+        if id == 0, tables.isEmpty, version == 0 { return }
+        if id == 0, version >= 1, tables.contains("consumed_offsets") { return }
+        let what = id != 0 ? String(format: "application_id 0x%08X", UInt32(bitPattern: id))
+            : "tables \(tables.prefix(5).joined(separator: ", "))\(tables.count > 5 ? ", ..." : "")"
+        throw StateError(.foreign, path: db.path,
+                         message: "is an SQLite database of another application (\(what)), not an emr state file; refusing to touch it. Choose another --state path")
+    }
+
+    /// Brings the database to the last of `migrations`, one transaction per step; the version
+    /// is read again under the write lock, so two processes creating one file cannot both
+    /// run a step. Marks the file as emr's (``applicationID``).
     static func migrate(_ db: SQLiteDatabase, from version: Int, migrations: [String]) throws {
         for next in version..<migrations.count {
             try db.transaction {
+                guard Int(try db.scalar("PRAGMA user_version")?.int ?? 0) == next else { return }
                 try db.execute(migrations[next])
                 try db.execute("PRAGMA user_version = \(next + 1)")
+                try db.execute("PRAGMA application_id = \(applicationID)")
             }
+        }
+        if Int32(truncatingIfNeeded: try db.scalar("PRAGMA application_id")?.int ?? 0) != applicationID {
+            try db.execute("PRAGMA application_id = \(applicationID)")
         }
     }
 }

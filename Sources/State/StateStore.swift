@@ -55,9 +55,19 @@ public final class StateStore {
     /// of the layers above (current versions, marts).
     public init(path: String, migrations: [String] = StateSchema.baseMigrations) throws {
         database = try SQLiteDatabase(path: path)
+        try StateSchema.checkIdentity(database)
         let version = try StateSchema.checkVersion(database, known: migrations.count)
         try database.enableWriteAheadLog()
         try StateSchema.migrate(database, from: version, migrations: migrations)
+    }
+
+    /// Refuses, without creating or writing anything, a path whose existing file is not an emr
+    /// state file (another application's database, or not a database at all).
+    public static func checkOwnable(_ path: String) throws {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 else { return }
+        let database = try SQLiteDatabase(path: path, readOnly: true)
+        defer { database.close() }
+        try StateSchema.checkIdentity(database)
     }
 
     /// Opens an existing state file for reading only (exports, verification); never writes.
@@ -65,16 +75,33 @@ public final class StateStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StateError(.open, path: path, message: "no such state database")
         }
-        database = try SQLiteDatabase(path: path)
+        database = try SQLiteDatabase(path: path, readOnly: true)
+        try StateSchema.checkIdentity(database)
         let version = try StateSchema.checkVersion(database, known: migrations.count)
         if version < migrations.count {
             throw StateError(.open, path: path, message: "state database has schema version \(version), older than this emr (\(migrations.count)); run `emr consume` on it once to upgrade")
         }
     }
 
-    /// Runs one batch's writes atomically.
+    /// Runs one batch's writes atomically. Before COMMIT it checks that the path still names
+    /// the open file (``SQLiteDatabase/checkNotMoved()``): a deleted state file rolls back.
     public func inBatch<T>(_ body: (StateStore) throws -> T) throws -> T {
-        try database.transaction { try body(self) }
+        try database.transaction {
+            let result = try body(self)
+            try database.checkNotMoved()
+            return result
+        }
+    }
+
+    /// A named fact about the state file (``StateSchema/propertiesMigration``), nil when unset.
+    public func property(_ name: String) throws -> String? {
+        try database.prepare("SELECT value FROM state_properties WHERE name = ?1").bind(.text(name)).rows().first?.first?.text
+    }
+
+    public func setProperty(_ name: String, _ value: String) throws {
+        try database.prepare("""
+            INSERT INTO state_properties (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            """).bind(.text(name), .text(value)).run()
     }
 
     /// Next offset to read per (topic, partition).

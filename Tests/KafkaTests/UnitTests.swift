@@ -89,4 +89,24 @@ struct UnitTests {
         #expect(throws: KafkaError.self) { try config.merge(propertiesFile: file.path) }
         do { try config.merge(propertiesFile: file.path) } catch { #expect(error.message.hasPrefix("\(file.path):2:")) }
     }
+
+    /// Issue 10 item 14: a misspelled secret (`sasl.passwrd`) does not look secret by its name, and
+    /// librdkafka quotes refused values in its own message; neither may reach the error.
+    @Test("a refused Kafka property never echoes its value", arguments: [
+        ("sasl.passwrd", "hunter2-misspelled"),
+        ("EMR_KAFKA_SASL_PASSWRD", "hunter2-from-env"),
+        ("sasl.mechanism", "hunter2-bad-value"),
+    ])
+    func refusedPropertyIsRedacted(name: String, value: String) throws {
+        let config = try KafkaConfiguration.fromEnvironment(bootstrapServers: "127.0.0.1:1", environment: name.hasPrefix("EMR_") ? [name: value] : [:])
+        var merged = config
+        if !name.hasPrefix("EMR_") { try merged.merge(assignments: ["\(name)=\(value)"]) }
+        do {
+            _ = try KafkaProducer(configuration: ProducerConfiguration(kafka: merged), logger: testLogger("redaction"))
+            Issue.record("the property \(name) was accepted")
+        } catch {
+            #expect(!error.description.contains("hunter2"), "value echoed: \(error)")
+            #expect(error.description.contains(name.hasPrefix("EMR_") ? "sasl.passwrd" : name), "property not named: \(error)")
+        }
+    }
 }

@@ -105,12 +105,25 @@ struct DeadLetterCorpusTests {
                       stage: "staging", expected: ["LON: '-190' is not a valid longitude"]),
             Malformed(kind: "empty object", message: raw(.conditions, key: Array("|".utf8), value: try json([String: String]()), headers: headers(.conditions)),
                       stage: "staging", expected: ["START: required field is missing", "PATIENT: required field is missing", "ENCOUNTER: required field is missing"]),
+            // Issue 10 item 3: a producer-supplied time far in the future would pin the key forever.
+            Malformed(kind: "ce_time in the far future", message: try withHeaders(.patients) { headers in
+                headers.removeAll { $0.name == CloudEventHeader.time }
+                headers.append(KafkaHeader(CloudEventHeader.time, "9999-12-31T00:00:00Z"))
+            }.withValue { try json($0.merging(["FIRST": "HIJACKED"]) { $1 }) },
+                      stage: "decode", expected: ["is later than the message's Kafka timestamp", "is in the future"]),
+            Malformed(kind: "Kafka timestamp in the future, no ce_time", message: try withHeaders(.organizations) { headers in
+                headers.removeAll { $0.name == CloudEventHeader.time }
+            }.withTimestamp(253_402_214_400_000),
+                      stage: "decode", expected: ["Kafka timestamp: 9999-12-31T00:00:00.000Z is in the future"]),
+            // Issue 10 item 6: an encounter that stops before it starts.
+            Malformed(kind: "encounter stopping before it starts", message: try changed(.encounters) { $0["STOP"] = "1900-01-01T00:00:00Z" },
+                      stage: "staging", expected: ["STOP: '1900-01-01T00:00:00Z' is before START"]),
             Malformed(kind: "several faults at once", message: try changed(.patients) { $0["BIRTHDATE"] = "1980-13-01"; $0["LAT"] = "north"; $0["Id"] = "other" },
                       stage: "staging", expected: ["BIRTHDATE: '1980-13-01'", "LAT: 'north'", "does not match the natural key 'other'"]),
         ]
     }
 
-    @Test("27 kinds of malformed messages in a real export's stream: dead-lettered, quarantined, marts equal a clean run",
+    @Test("30 kinds of malformed messages in a real export's stream: dead-lettered, quarantined, marts equal a clean run",
           .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
     func corpusMixedIntoStream() async throws {
         let (seed, context) = PipelineTestbed.seed()
@@ -208,5 +221,21 @@ struct DeadLetterCorpusTests {
         // Anything more would be a duplicate or a stray record.
         messages += try consumer.poll(maxMessages: 100, timeoutMs: 500)
         return messages
+    }
+}
+
+private extension OutgoingMessage {
+    /// The same message with its value (a JSON object of strings) rewritten.
+    func withValue(_ change: ([String: String]) throws -> [UInt8]) rethrows -> OutgoingMessage {
+        var copy = self
+        let object = (try? JSONSerialization.jsonObject(with: Data(value ?? []))) as? [String: String] ?? [:]
+        copy.value = try change(object)
+        return copy
+    }
+
+    func withTimestamp(_ ms: Int64) -> OutgoingMessage {
+        var copy = self
+        copy.timestampMs = ms
+        return copy
     }
 }

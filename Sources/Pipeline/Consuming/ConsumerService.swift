@@ -25,6 +25,12 @@ public struct ConsumeOptions: Sendable {
     /// When a stored offset is no longer in the log, skip to the log start and record the gap
     /// in the state file instead of stopping.
     public var acceptGap = false
+    /// Accept brokers of another Kafka cluster than the one recorded in the state file.
+    public var acceptClusterChange = false
+    /// With ``exitWhenCaughtUp``: give up (throw) when no broker answered within this time.
+    public var connectTimeoutMs = 60_000
+    /// `ingested_at` (and the Kafka timestamp) may lie this far in the future, no further.
+    public var maxClockSkewMs = RecordDecoder.defaultMaxClockSkewMs
     /// Publish refused records to the dead-letter topic (they are quarantined either way).
     public var publishDeadLetters = true
     /// Present while ready (see ``ConsumeProgress/ready``), removed otherwise.
@@ -65,10 +71,14 @@ public struct OffsetGapError: Error, Sendable, CustomStringConvertible {
     public var logEnd: Int64
 
     public var description: String {
-        let what = storedOffset < logStart
-            ? "is older than the log start \(logStart): records \(storedOffset)..<\(logStart) were deleted before this state file saw them"
-            : "is beyond the log end \(logEnd) (log start \(logStart)): the topic was truncated or recreated"
-        return "\(partition): the state file's next offset \(storedOffset) \(what). Refusing to skip them; "
+        if storedOffset > logEnd {
+            return "\(partition): the state file's next offset \(storedOffset) is beyond the log end \(logEnd) (log start \(logStart)): "
+                + "the log was replaced (a new broker or cluster, or the topic deleted and recreated), and resuming at \(storedOffset) would "
+                + "silently skip its records \(logStart)..<\(storedOffset). Refusing; rerun with --accept-gap to record this in the state file "
+                + "and read the new log from offset \(logStart)"
+        }
+        return "\(partition): the state file's next offset \(storedOffset) is older than the log start \(logStart): records "
+            + "\(storedOffset)..<\(logStart) were deleted before this state file saw them. Refusing to skip them; "
             + "rerun with --accept-gap to record the gap in the state file and continue from offset \(logStart)"
     }
 }
@@ -90,7 +100,7 @@ public final class ConsumerService {
         self.options = options
         self.kafka = kafka
         self.catalog = catalog
-        self.decoder = try RecordDecoder(catalog: catalog, maxValueBytes: options.maxValueBytes)
+        self.decoder = try RecordDecoder(catalog: catalog, maxValueBytes: options.maxValueBytes, maxClockSkewMs: options.maxClockSkewMs)
         self.logger = logger
     }
 
@@ -103,16 +113,23 @@ public final class ConsumerService {
         defer { readiness.update(notReadyBecause: "stopped") }
         var backoff = Backoff(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
 
+        // Faults present at start that no retry can fix (a missing or read-only directory, a
+        // directory, a read-only file, another writer) fail at once.
+        try StateLocation.checkWritable(options.statePath)
+        try StateStore.checkOwnable(options.statePath)
+        let lock = try StateFileLock(statePath: options.statePath)
+        defer { lock.release() }
         let book = OffsetBook()
         let deadLetters = try options.publishDeadLetters ? makeDeadLetterPublisher() : nil
         defer { deadLetters?.close() }
         var session: StateSession?
         defer { session?.close() }
-        // Open the state file (refusing newer or corrupt files at once, retrying storage faults).
+        // Open the state file (refusing newer, foreign or corrupt files at once; waiting while
+        // another connection holds SQLite's lock).
         while session == nil {
             do {
                 session = try openSession(book: book, deadLetters: deadLetters)
-            } catch let error as StateError where error.isTransient {
+            } catch let error as StateError where error.isBusy {
                 readiness.update(notReadyBecause: "state file: \(error)")
                 state.retries += 1
                 logger.error("cannot open the state file: \(error); retrying in \(backoff.describeNext)")
@@ -130,8 +147,23 @@ public final class ConsumerService {
         var firstArrival: ContinuousClock.Instant?
         var lastProbe = ContinuousClock.now
         var failing: Error?
+        let sourceCheck = SourceCheck(acceptClusterChange: options.acceptClusterChange, logger: logger)
+        /// The cluster and every assigned partition are checked against the state file.
+        func sourceVerified() throws -> Bool {
+            guard let open = session else { return false }
+            do {
+                return try sourceCheck.verify(consumer, open, book) { gaps in try handleGaps(gaps, consumer: consumer, session: open, book: book) }
+            } catch where Self.isRetryable(error) {
+                logger.error("cannot check the Kafka log against the state file yet: \(error)")
+                return false
+            }
+        }
         while !shouldStop() {
             guard let batch = try poll(consumer, session: session, book: book) else { continue }
+            if options.exitWhenCaughtUp, !sourceCheck.clusterChecked, ContinuousClock.now - started > .milliseconds(options.connectTimeoutMs) {
+                throw PipelineError("no broker answered within \(options.connectTimeoutMs / 1000) s (bootstrap servers: \(kafka.bootstrapServers)); "
+                                    + "check --brokers / EMR_BROKERS (or raise --connect-timeout)")
+            }
             state.elapsedSeconds = (ContinuousClock.now - started) / .seconds(1)
             state.assigned = consumer.assignment.count
             if consumer.brokersUnreachable, ContinuousClock.now - lastProbe > .seconds(2) {
@@ -143,7 +175,10 @@ public final class ConsumerService {
                                  ?? (state.assigned == 0 ? "no partitions assigned" : nil))
             state.ready = readiness.isReady
             if batch.isEmpty {
-                if options.exitWhenCaughtUp, ContinuousClock.now - lastArrival >= .milliseconds(options.quietPeriodMs),
+                // Checked also while nothing arrives: a log that was replaced sends nothing
+                // until it grows past the stored offset.
+                let verified = try sourceVerified()
+                if options.exitWhenCaughtUp, verified, ContinuousClock.now - lastArrival >= .milliseconds(options.quietPeriodMs),
                    try caughtUp(consumer, book) {
                     break
                 }
@@ -156,6 +191,11 @@ public final class ConsumerService {
             let outcome: BatchOutcome
             do {
                 if session == nil { session = try openSession(book: book, deadLetters: deadLetters) }
+                guard try sourceVerified() else {
+                    // Read again once the log is checked.
+                    try rewind(consumer, book)
+                    continue
+                }
                 outcome = try session!.applier.apply(batch)
             } catch where Self.isRetryable(error) {
                 failing = error
@@ -263,12 +303,33 @@ public final class ConsumerService {
         guard let tp = error.topicPartition else { throw error }
         let marks = try consumer.watermarks(tp)
         let stored = book.next(tp) ?? error.offset ?? 0
+        if (marks.low...marks.high).contains(stored) {
+            // Reported for a position left behind already (a gap accepted meanwhile): the
+            // stored offset is within the log, so restart there.
+            try rewind(consumer, book)
+            return
+        }
         let gap = OffsetGapError(partition: tp, storedOffset: stored, logStart: marks.low, logEnd: marks.high)
-        guard options.acceptGap, let session else { throw gap }
-        try session.acceptGap(AcceptedGap(topic: tp.topic, partition: tp.partition, fromOffset: stored, toOffset: marks.low, logEnd: marks.high))
+        guard let session else { throw gap }
+        try handleGaps([gap], consumer: consumer, session: session, book: book)
+    }
+
+    /// Stored offsets outside the log (below its start, or beyond its end): throws the first
+    /// gap, or with `acceptGap` records each with its new start (the log start) in one
+    /// transaction and restarts there.
+    private func handleGaps(_ gaps: [OffsetGapError], consumer: KafkaConsumer, session: StateSession, book: OffsetBook) throws {
+        guard options.acceptGap else {
+            if gaps.count > 1 { logger.error("\(gaps.count) partitions have stored offsets outside their logs: \(gaps.map(\.partition.description).joined(separator: ", "))") }
+            throw gaps[0]
+        }
+        try session.acceptGaps(gaps.map {
+            AcceptedGap(topic: $0.partition.topic, partition: $0.partition.partition, fromOffset: $0.storedOffset, toOffset: $0.logStart, logEnd: $0.logEnd)
+        })
         book.reset(to: try session.storedOffsets())
-        logger.warning("\(tp): accepted a gap (--accept-gap): offsets \(stored)..<\(marks.low) skipped and recorded in the state file; continuing from \(marks.low)")
-        // Fetching of that partition stopped on the error.
+        for gap in gaps {
+            logger.warning("\(gap.partition): accepted a gap (--accept-gap): the state file's next offset was \(gap.storedOffset), the log holds \(gap.logStart)..<\(gap.logEnd); recorded in the state file, continuing from \(gap.logStart)")
+        }
+        // Fetching of those partitions stopped on the error, or sits beyond the log end.
         try rewind(consumer, book)
     }
 
@@ -278,7 +339,10 @@ public final class ConsumerService {
         guard !assignment.isEmpty else { return false }
         for tp in assignment {
             let marks = try consumer.cachedWatermarks(tp) ?? consumer.watermarks(tp)
-            if (book.next(tp) ?? marks.low) < marks.high { return false }
+            if (book.next(tp) ?? marks.low) < marks.high {
+                logger.debug("not caught up: \(tp) next \(book.next(tp).map(String.init) ?? "none") of \(marks.low)..<\(marks.high)")
+                return false
+            }
         }
         return true
     }

@@ -22,22 +22,33 @@ public struct RecordDecoder: Sendable {
     /// Values above this size are refused unread (a Synthea row is a few hundred bytes).
     public var maxValueBytes: Int
 
-    public static let defaultMaxValueBytes = 256 * 1024
+    /// How far `ingested_at` may lie ahead of the message's Kafka timestamp, and either of
+    /// them ahead of this consumer's clock, before the record is refused as implausible (spec
+    /// section 3): a producer clock or a hostile message in the far future would otherwise pin
+    /// its key's version forever.
+    public var maxClockSkewMs: Int64
 
-    public init(entities: [String: Entity], maxValueBytes: Int = RecordDecoder.defaultMaxValueBytes) {
+    public static let defaultMaxValueBytes = 256 * 1024
+    public static let defaultMaxClockSkewMs: Int64 = 5 * 60 * 1000
+
+    public init(entities: [String: Entity], maxValueBytes: Int = RecordDecoder.defaultMaxValueBytes,
+                maxClockSkewMs: Int64 = RecordDecoder.defaultMaxClockSkewMs) {
         self.entities = entities
         self.maxValueBytes = maxValueBytes
+        self.maxClockSkewMs = maxClockSkewMs
     }
 
     /// Raw topics from the declarations under `topics/`.
-    public init(catalog: TopicCatalog, maxValueBytes: Int = RecordDecoder.defaultMaxValueBytes) throws {
+    public init(catalog: TopicCatalog, maxValueBytes: Int = RecordDecoder.defaultMaxValueBytes,
+                maxClockSkewMs: Int64 = RecordDecoder.defaultMaxClockSkewMs) throws {
         self.init(entities: Dictionary(uniqueKeysWithValues: try EntityTopics.load(catalog).map { ($0.value, $0.key) }),
-                  maxValueBytes: maxValueBytes)
+                  maxValueBytes: maxValueBytes, maxClockSkewMs: maxClockSkewMs)
     }
 
     public var topics: [String] { entities.keys.sorted() }
 
-    public func decode(_ message: ConsumedMessage) -> DecodedMessage {
+    /// `nowMs`: this consumer's clock (milliseconds since the epoch), for the future check.
+    public func decode(_ message: ConsumedMessage, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> DecodedMessage {
         guard let entity = entities[message.topic] else { return .undecodable(["topic: '\(message.topic)' is not a raw topic of any entity"]) }
         var reasons = headerReasons(message, entity: entity)
         let key = message.key.flatMap { String(validating: $0, as: UTF8.self) }
@@ -55,8 +66,10 @@ public struct RecordDecoder: Sendable {
         } else {
             reasons.append("value: missing (null)")
         }
+        let ceTime = message.headers.string(named: CloudEventHeader.time).flatMap(Self.milliseconds)
+        reasons += timeReasons(ceTimeMs: ceTime, kafkaTimestampMs: message.timestampMs, nowMs: nowMs)
         if !reasons.isEmpty { return .undecodable(reasons) }
-        let ingested = message.headers.string(named: CloudEventHeader.time).flatMap(Self.milliseconds) ?? message.timestampMs ?? 0
+        let ingested = ceTime ?? message.timestampMs ?? 0
         return .record(entity: entity, key: key, value: value,
                        position: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset, ingestedMs: ingested))
     }
@@ -97,6 +110,23 @@ public struct RecordDecoder: Sendable {
         }
         if let type = headers.string(named: CloudEventHeader.contentType), !type.hasPrefix("application/json") {
             reasons.append("header \(CloudEventHeader.contentType): '\(type.prefix(64))', expected application/json")
+        }
+        return reasons
+    }
+
+    /// Times implausibly far in the future (beyond ``maxClockSkewMs``).
+    func timeReasons(ceTimeMs: Int64?, kafkaTimestampMs: Int64?, nowMs: Int64) -> [String] {
+        var reasons: [String] = []
+        let tolerance = "the clock-skew tolerance of \(maxClockSkewMs / 1000) s"
+        func instant(_ ms: Int64) -> String { RFC3339.format(Date(timeIntervalSince1970: Double(ms) / 1000)) }
+        if let ce = ceTimeMs, let kafka = kafkaTimestampMs, kafka > 0, ce > kafka + maxClockSkewMs {
+            reasons.append("header \(CloudEventHeader.time): \(instant(ce)) is later than the message's Kafka timestamp \(instant(kafka)) by more than \(tolerance)")
+        }
+        if let ce = ceTimeMs, ce > nowMs + maxClockSkewMs {
+            reasons.append("header \(CloudEventHeader.time): \(instant(ce)) is in the future (this consumer's clock: \(instant(nowMs)); \(tolerance))")
+        }
+        if let kafka = kafkaTimestampMs, kafka > nowMs + maxClockSkewMs {
+            reasons.append("Kafka timestamp: \(instant(kafka)) is in the future (this consumer's clock: \(instant(nowMs)); \(tolerance))")
         }
         return reasons
     }

@@ -24,12 +24,14 @@ final class StateSession {
         return stored
     }
 
-    /// Skips a partition's deleted records with the operator's consent, recording the gap and
+    /// Skips partitions' missing records with the operator's consent, recording the gap and
     /// the new start in one transaction.
-    func acceptGap(_ gap: AcceptedGap) throws {
+    func acceptGaps(_ gaps: [AcceptedGap]) throws {
         try store.inBatch { store in
-            try store.recordGap(gap)
-            try store.saveOffset(topic: gap.topic, partition: gap.partition, nextOffset: gap.toOffset)
+            for gap in gaps {
+                try store.recordGap(gap)
+                try store.saveOffset(topic: gap.topic, partition: gap.partition, nextOffset: gap.toOffset)
+            }
         }
     }
 

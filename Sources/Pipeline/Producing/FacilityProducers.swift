@@ -13,6 +13,8 @@ public struct ProduceOptions: Sendable {
     public var speedup: Double?
     public var memoryBudget = 16 << 20
     public var flushTimeoutMs: Int32 = 120_000
+    /// Longest CSV record, and whether bytes that are not UTF-8 are refused (default) or replaced.
+    public var csvLimits = CSVLimits()
 
     public init(exportDirectory: String, facilities: Set<String>?) {
         self.exportDirectory = exportDirectory
@@ -89,7 +91,7 @@ public final class FacilityProducers {
 
     public func run(progress: (ProduceProgress) -> Void) throws -> ProduceSummary {
         let started = ContinuousClock.now
-        let export = try SyntheaExport(directory: options.exportDirectory)
+        let export = try SyntheaExport(directory: options.exportDirectory, limits: options.csvLimits)
         let slicer = FacilitySlicer(export: export, options: SliceOptions(
             facilities: options.facilities, order: options.order, memoryBudget: options.memoryBudget))
         let (stream, slice) = try slicer.slice { phase in

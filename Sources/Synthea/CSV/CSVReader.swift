@@ -5,9 +5,12 @@ import Foundation
 /// memory stays constant whatever the file's size.
 ///
 /// `next()` returns the next record with the physical line it starts on; every record after the
-/// header must have as many fields as the header. Errors name the file and line.
+/// header must have as many fields as the header. Errors name the file and line: also for bytes
+/// that are not UTF-8 (unless ``CSVLimits/replaceInvalidUTF8``) and for a record longer than
+/// ``CSVLimits/maxRecordBytes`` (a line that never ends cannot exhaust memory).
 public final class CSVReader {
     public let path: String
+    public let limits: CSVLimits
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
@@ -16,8 +19,9 @@ public final class CSVReader {
     private var started = false
     private let chunkSize: Int
 
-    public init(path: String, chunkSize: Int = 1 << 16) throws(CSVError) {
+    public init(path: String, limits: CSVLimits = CSVLimits(), chunkSize: Int = 1 << 16) throws(CSVError) {
         self.path = path
+        self.limits = limits
         self.chunkSize = chunkSize
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CSVError(file: path, line: 0, message: "cannot open file")
@@ -47,16 +51,20 @@ public final class CSVReader {
         var field: [UInt8] = []
         var quoted = false
         var fieldStart = true
+        var recordBytes = 0
+        func finish() throws(CSVError) { fields.append(try text(field, number: fields.count + 1, line: startLine)) }
         while true {
             guard try ensure(1) else {
                 if quoted {
                     throw CSVError(file: path, line: startLine, message: "unterminated quoted field at end of file")
                 }
-                fields.append(Self.text(field))
+                try finish()
                 return Record(fields: fields, line: startLine)
             }
             let byte = buffer[position]
             if quoted {
+                recordBytes += 1
+                if recordBytes > limits.maxRecordBytes { throw tooLong(startLine) }
                 position += 1
                 if byte == UInt8(ascii: "\"") {
                     if try ensure(1), buffer[position] == UInt8(ascii: "\"") {
@@ -74,14 +82,15 @@ public final class CSVReader {
             switch byte {
             case UInt8(ascii: ","):
                 position += 1
-                fields.append(Self.text(field))
+                recordBytes += 1
+                try finish()
                 field.removeAll(keepingCapacity: true)
                 fieldStart = true
                 continue
             case UInt8(ascii: "\n"):
                 position += 1
                 line += 1
-                fields.append(Self.text(field))
+                try finish()
                 return Record(fields: fields, line: startLine)
             case UInt8(ascii: "\r"):
                 position += 1
@@ -89,7 +98,7 @@ public final class CSVReader {
                     position += 1
                 }
                 line += 1
-                fields.append(Self.text(field))
+                try finish()
                 return Record(fields: fields, line: startLine)
             case UInt8(ascii: "\"") where fieldStart:
                 position += 1
@@ -109,14 +118,42 @@ public final class CSVReader {
                     return i
                 }
                 field.append(contentsOf: buffer[position..<end])
+                recordBytes += end - position
                 position = end
+                if recordBytes > limits.maxRecordBytes { throw tooLong(startLine) }
             }
             fieldStart = false
         }
     }
 
-    private static func text(_ bytes: [UInt8]) -> String {
-        String(decoding: bytes, as: UTF8.self)
+    /// A field's text; bytes that are not UTF-8 are an error naming the line and field (or,
+    /// when the limits say so, replaced by U+FFFD).
+    private func text(_ bytes: [UInt8], number: Int, line: Int) throws(CSVError) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        if limits.replaceInvalidUTF8 { return String(decoding: bytes, as: UTF8.self) }
+        let bad = Self.firstInvalidUTF8(bytes)
+        throw CSVError(file: path, line: line,
+                       message: "field \(number) is not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at position \(bad + 1) of the field); "
+                           + "re-encode the file as UTF-8, or pass --replace-invalid-utf8 to publish U+FFFD in its place")
+    }
+
+    /// Index of the first byte that does not start a valid UTF-8 sequence.
+    private static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .error: return min(offset, bytes.count - 1)
+            case .emptyInput: return max(0, bytes.count - 1)
+            }
+        }
+    }
+
+    private func tooLong(_ line: Int) -> CSVError {
+        CSVError(file: path, line: line, message: "record longer than \(limits.maxRecordBytes) bytes (a line that never ends, or not a CSV file?); "
+                     + "raise the limit with --max-record-bytes if the file is right")
     }
 
     private func skipByteOrderMark() throws(CSVError) {

@@ -5,9 +5,9 @@ public final class CSVTable {
     public let header: CSVHeader
     private let reader: CSVReader
 
-    public init(path: String) throws(CSVError) {
+    public init(path: String, limits: CSVLimits = CSVLimits()) throws(CSVError) {
         self.path = path
-        reader = try CSVReader(path: path)
+        reader = try CSVReader(path: path, limits: limits)
         guard let first = try reader.next() else {
             throw CSVError(file: path, line: 1, message: "empty file: no header row")
         }

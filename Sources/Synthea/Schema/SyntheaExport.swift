@@ -4,13 +4,16 @@ import Foundation
 /// the entity's schema.
 public struct SyntheaExport: Sendable {
     public let directory: String
+    /// Longest record and UTF-8 handling of every file.
+    public let limits: CSVLimits
 
-    public init(directory: String) throws(CSVError) {
+    public init(directory: String, limits: CSVLimits = CSVLimits()) throws(CSVError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CSVError(file: directory, line: 0, message: "not a directory")
         }
         self.directory = directory
+        self.limits = limits
     }
 
     public func path(of entity: Entity) -> String {
@@ -23,7 +26,7 @@ public struct SyntheaExport: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CSVError(file: path, line: 0, message: "missing \(entity.fileName) in the export")
         }
-        let table = try CSVTable(path: path)
+        let table = try CSVTable(path: path, limits: limits)
         try EntitySchema.of(entity).check(table.header, file: path)
         return table
     }

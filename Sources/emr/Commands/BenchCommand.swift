@@ -40,7 +40,8 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            guard messages > 0, size >= 0 else { throw ValidationError("--messages must be positive and --size not negative") }
+            try OptionChecks.check(messages, "--messages", 1...100_000_000)
+            try OptionChecks.check(size, "--size", 0...(1 << 20), unit: " bytes")
         }
 
         func run() throws {

@@ -21,8 +21,14 @@ struct ConsumeCommand: ParsableCommand {
             and into the quarantine table (`emr quarantine`), before the batch commits.
             When the state file cannot be written (read-only, disk full, locked), no offset
             advances: the batch is retried with backoff (0.5 s doubling to 30 s) until it can be.
-            A stored offset the log no longer has (retention) stops the consumer with exit 1
-            unless --accept-gap is given, which records the gap in the state file.
+            A stored offset the log no longer has (retention), or one beyond the log end (the log
+            was replaced), stops the consumer with exit 1 unless --accept-gap is given, which
+            records the gap in the state file. The state file remembers the Kafka cluster id
+            and refuses another cluster unless --accept-cluster-change is given. Records whose
+            ce_time lies more than --max-clock-skew (300 s) after their Kafka timestamp, or in
+            the future, are refused. One consumer per state file: a second one exits 1 at once.
+            Faults present at start (missing or read-only directory, read-only file, a file of
+            another application) fail at once; faults that appear while running are retried.
 
             Exit codes: 0 stopped by a signal or caught up, 1 runtime failure, 2 usage error.
 
@@ -58,8 +64,17 @@ struct ConsumeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Readmission window; fixed when the state file is created.", valueName: "days"))
     var readmissionWindow = 7
 
-    @Flag(name: .long, help: "When a stored offset is older than the log start, record the gap in the state file and continue from the log start (default: stop with exit 1).")
+    @Flag(name: .long, help: "When a stored offset is outside the log (older than its start, or beyond its end because the log was replaced), record the gap in the state file and continue from the log start (default: stop with exit 1).")
     var acceptGap = false
+
+    @Flag(name: .long, help: "Accept brokers of another Kafka cluster than the one recorded in the state file (logs migrated with their offsets; default: stop with exit 1).")
+    var acceptClusterChange = false
+
+    @Option(name: .long, help: ArgumentHelp("With --exit-when-caught-up: exit 1 when no broker answered within this time.", valueName: "s"))
+    var connectTimeout: Double = 60
+
+    @Option(name: .long, help: ArgumentHelp("How far ce_time may lie after the message's Kafka timestamp, or either after this clock; later records are refused.", valueName: "s"))
+    var maxClockSkew: Double = Double(RecordDecoder.defaultMaxClockSkewMs / 1000)
 
     @Option(name: .long, help: ArgumentHelp("Largest message value accepted; bigger ones are dead-lettered unread.", valueName: "bytes"))
     var maxValueBytes = RecordDecoder.defaultMaxValueBytes
@@ -72,11 +87,16 @@ struct ConsumeCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if maxBatchLatency < 1 { throw ValidationError("--max-batch-latency must be at least 1 ms") }
-        if quietPeriod < 0 { throw ValidationError("--quiet-period must not be negative") }
-        if readmissionWindow < 0 { throw ValidationError("--readmission-window must not be negative") }
-        if maxValueBytes < 1 { throw ValidationError("--max-value-bytes must be at least 1") }
+        try OptionChecks.nonEmpty(state, "--state")
+        try OptionChecks.nonEmpty(kafka.brokers, "--brokers (or EMR_BROKERS)")
+        try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
+        try OptionChecks.check(maxBatchLatency, "--max-batch-latency", 1...60_000, unit: " ms")
+        try OptionChecks.check(quietPeriod, "--quiet-period", 0...86_400, unit: " s")
+        try OptionChecks.check(readmissionWindow, "--readmission-window", 0...36_500, unit: " days")
+        try OptionChecks.check(maxValueBytes, "--max-value-bytes", 1...(64 << 20))
+        try OptionChecks.check(connectTimeout, "--connect-timeout", 1...86_400, unit: " s")
+        try OptionChecks.check(maxClockSkew, "--max-clock-skew", 0...86_400, unit: " s")
+        try OptionChecks.nonEmpty(readyFile, "--ready-file")
     }
 
     func options() -> ConsumeOptions {
@@ -89,6 +109,9 @@ struct ConsumeCommand: ParsableCommand {
         options.quietPeriodMs = Int(quietPeriod * 1000)
         options.readmissionWindowDays = Int64(readmissionWindow)
         options.acceptGap = acceptGap
+        options.acceptClusterChange = acceptClusterChange
+        options.connectTimeoutMs = Int(connectTimeout * 1000)
+        options.maxClockSkewMs = Int64(maxClockSkew * 1000)
         options.maxValueBytes = maxValueBytes
         options.readyFile = readyFile
         return options

@@ -38,7 +38,9 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard patients >= 1, organizations >= 1 else { throw ValidationError("--patients and --organizations must be at least 1") }
+        try OptionChecks.nonEmpty(out, "--out")
+        try OptionChecks.check(patients, "--patients", 1...100_000)
+        try OptionChecks.check(organizations, "--organizations", 1...10_000)
     }
 
     func run() throws {
@@ -89,7 +91,7 @@ struct DemoCommand: ParsableCommand {
         try printSummary(store.database)
 
         step("exporting the marts as CSV")
-        let exported = try MartExporter(database: store.database).exportCSV(to: martsDirectory)
+        let exported = try MartExporter(database: store.database).exportCSV(to: martsDirectory, replace: true)
         print("   \(exported.rows.values.reduce(0, +)) rows in \(exported.rows.count) files + manifest.json -> \(martsDirectory)/")
         withExtendedLifetime(broker) {}
         print("demo: done. Try: .build/debug/emr verify --state \(statePath); ls \(martsDirectory)")

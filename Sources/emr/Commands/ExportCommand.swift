@@ -13,6 +13,9 @@ struct ExportCommand: ParsableCommand {
             YYYY-MM-DDTHH:MM:SSZ, money in plain decimal notation, and manifest.json naming the
             offset of every partition the snapshot reflects. Everything is read in one
             transaction, so the files agree with each other also while a consumer is writing.
+            The files are written into a temporary directory beside --out and renamed into place
+            when complete: a failed export leaves nothing behind. A non-empty --out is refused
+            unless --force. The state file is opened read-only (a read-only mount is fine).
 
             Examples:
               emr export --state state.sqlite --format csv --out export/
@@ -27,12 +30,20 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "Output format.")
     var format: Format = .csv
 
-    @Option(name: .long, help: ArgumentHelp("Output directory (created when missing).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Output directory (created when missing; must be empty unless --force).", valueName: "dir"))
     var out: String
+
+    @Flag(name: .long, help: "Replace a non-empty --out directory (swapped out only once the new export is complete).")
+    var force = false
+
+    func validate() throws {
+        try OptionChecks.nonEmpty(state, "--state")
+        try OptionChecks.nonEmpty(out, "--out")
+    }
 
     func run() throws {
         let store = try StateStore(readingExisting: state, migrations: MartSchema.migrations)
-        let summary = try MartExporter(database: store.database).exportCSV(to: out)
+        let summary = try MartExporter(database: store.database).exportCSV(to: out, replace: force)
         let total = summary.rows.values.reduce(0, +)
         print("export: \(summary.rows.count) marts, \(total) rows, \(summary.offsets.count) partition offsets -> \(out)/ (manifest.json)")
     }

@@ -36,8 +36,9 @@ struct GenerateCommand: ParsableCommand {
     var endYear: Int = 2025
 
     func validate() throws {
-        guard patients >= 1 else { throw ValidationError("--patients must be at least 1") }
-        guard organizations >= 1 else { throw ValidationError("--organizations must be at least 1") }
+        try OptionChecks.nonEmpty(out, "--out")
+        try OptionChecks.check(patients, "--patients", 1...10_000_000)
+        try OptionChecks.check(organizations, "--organizations", 1...1_000_000)
         guard (1900...2200).contains(startYear), startYear <= endYear, endYear <= 2200 else {
             throw ValidationError("--start-year must not be after --end-year (years 1900 to 2200)")
         }

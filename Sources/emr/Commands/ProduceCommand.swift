@@ -47,6 +47,12 @@ struct ProduceCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for outstanding deliveries at the end.", valueName: "s"))
     var flushTimeout: Int = 120
 
+    @Option(name: .long, help: ArgumentHelp("Longest CSV record accepted; a longer one stops the run naming file and line.", valueName: "bytes"))
+    var maxRecordBytes = CSVLimits.defaultMaxRecordBytes
+
+    @Flag(name: .long, help: "Publish bytes that are not UTF-8 as U+FFFD instead of stopping at them (file:line).")
+    var replaceInvalidUTF8 = false
+
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topics: TopicsDirectoryOption
     @OptionGroup var logging: LoggingOptions
@@ -55,9 +61,13 @@ struct ProduceCommand: ParsableCommand {
         if allFacilities == !facilities.isEmpty {
             throw ValidationError("give either --facility ORG_ID (repeatable) or --all-facilities")
         }
-        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-        if let speedup, speedup <= 0 { throw ValidationError("--speedup must be positive") }
-        if sortMemory < 1 { throw ValidationError("--sort-memory must be at least 1 MiB") }
+        try OptionChecks.nonEmpty(export, "--export")
+        try OptionChecks.nonEmpty(kafka.brokers, "--brokers (or EMR_BROKERS)")
+        try OptionChecks.check(rate, "--rate", 0.001...1e9, unit: " records/s")
+        try OptionChecks.check(speedup, "--speedup", 0.001...1e12)
+        try OptionChecks.check(sortMemory, "--sort-memory", 1...65_536, unit: " MiB")
+        try OptionChecks.check(flushTimeout, "--flush-timeout", 1...86_400, unit: " s")
+        try OptionChecks.check(maxRecordBytes, "--max-record-bytes", 1_024...(1 << 30), unit: " bytes")
     }
 
     func run() throws {
@@ -70,6 +80,7 @@ struct ProduceCommand: ParsableCommand {
         options.speedup = speedup
         options.memoryBudget = sortMemory << 20
         options.flushTimeoutMs = Int32(flushTimeout * 1000)
+        options.csvLimits = CSVLimits(maxRecordBytes: maxRecordBytes, replaceInvalidUTF8: replaceInvalidUTF8)
         let display = ProgressDisplay()
         let summary = try FacilityProducers(options: options, producer: producer, builder: builder, logger: logger)
             .run(progress: display.show)

@@ -18,6 +18,10 @@ struct QuarantineCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("State database written by `emr consume`.", valueName: "file"))
     var state: String
 
+    func validate() throws {
+        try OptionChecks.nonEmpty(state, "--state")
+    }
+
     @Flag(name: .long, help: "One JSON object per line (key, value and headers included).")
     var json = false
 

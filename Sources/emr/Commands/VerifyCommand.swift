@@ -21,6 +21,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("State database written by `emr consume`.", valueName: "file"))
     var state: String
 
+    func validate() throws {
+        try OptionChecks.nonEmpty(state, "--state")
+    }
+
     func run() throws {
         let store = try StateStore(readingExisting: state, migrations: MartSchema.migrations)
         let results = try MartVerifier(database: store.database).verify()

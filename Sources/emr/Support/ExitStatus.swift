@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import State
 
 /// Maps errors to the exit codes scripts rely on: 0 ok, 1 runtime failure, 2 usage error.
 enum ExitStatus {
@@ -16,6 +17,11 @@ enum ExitStatus {
         }
         if let kafka = error as? KafkaError {
             printError("emr: error: \(kafka.message)")
+            return failure
+        }
+        if let file = FileProblem.describe(error) {
+            // Foundation's file errors as one plain line: path and what is wrong.
+            printError("emr: error: \(file)")
             return failure
         }
         let code = EMR.exitCode(for: error)
