@@ -52,7 +52,11 @@ final class NativeClient: @unchecked Sendable {
             // On failure librdkafka leaves the configuration with us.
             rd_kafka_conf_destroy(conf)
             retained.release()
-            throw KafkaError(.clientCreation, message: "cannot create Kafka client: \(String(cBuffer: errstr))")
+            var reason = String(cBuffer: errstr)
+            for (name, value) in settings where KafkaConfiguration.isSecret(name) && !value.isEmpty {
+                reason = reason.replacingOccurrences(of: value, with: "[redacted]")
+            }
+            throw KafkaError(.clientCreation, message: "cannot create Kafka client: \(reason)")
         }
         self.handle = handle
         self.context = context

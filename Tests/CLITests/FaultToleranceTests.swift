@@ -109,7 +109,11 @@ struct FaultToleranceTests {
         try emr(["verify", "--state", state])
     }
 
-    @Test("read-only state file: no offset advances, the error names the file, the batch resumes once it is writable")
+    /// A fault present at start fails fast (issue 10 item 10, `HardeningCLITests`); this one
+    /// appears while the consumer runs, which is retried. Only root can take write access away
+    /// from files a process already has open (the immutable attribute), so it needs root.
+    @Test("state file turns read-only while running: no offset advances, the error names the file, the batch resumes once it is writable",
+          .enabled(if: getuid() == 0, "needs root (chattr +i on open files): skipped"))
     func readOnlyStateFile() throws {
         let (seed, context) = Self.seed()
         let work = try temporaryDirectory("readonly")
@@ -121,33 +125,35 @@ struct FaultToleranceTests {
         let firstCount = Int64(try produceAll("\(work)/first", broker))
         try consume(state, broker, group: "ro")
         #expect(try recordsRead(state) == firstCount)
-        let secondCount = Int64(try produceAll("\(work)/second", broker))
 
-        // Root ignores permission bits: the immutable attribute stops root too.
-        let asRoot = getuid() == 0
+        let ready = "\(work)/ready"
+        let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                            "--group", "ro", "--ready-file", ready], logs: "\(work)/ro")
+        #expect(consumer.wait(seconds: 60) { FileManager.default.fileExists(atPath: ready) }, "\(context): never ready: \(consumer.stderr.suffix(2_000))")
+        let files = [state, state + "-wal"]
         func setReadOnly(_ on: Bool) throws {
-            if asRoot {
-                let result = try run(try executableOnPath("chattr"), [on ? "+i" : "-i", state])
+            for file in files {
+                let result = try run(try executableOnPath("chattr"), [on ? "+i" : "-i", file])
                 #expect(result.status == 0, "chattr: \(result.stderr)")
-            } else {
-                try FileManager.default.setAttributes([.posixPermissions: on ? 0o444 : 0o644], ofItemAtPath: state)
             }
         }
         try setReadOnly(true)
         defer { try? setReadOnly(false) }
-        let before = try Data(contentsOf: URL(fileURLWithPath: state))
-        let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
-                                            "--group", "ro", "--exit-when-caught-up", "--quiet-period", "1"], logs: "\(work)/ro")
+        let before = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        let secondCount = Int64(try produceAll("\(work)/second", broker))
         let retried = consumer.wait(seconds: 60) { consumer.stderr.components(separatedBy: "not applied").count > 2 }
         #expect(retried, "\(context): expected repeated errors while read-only: \(consumer.stderr.suffix(2_000))")
         let error = consumer.stderr.split(separator: "\n").first { $0.contains("not applied") }.map(String.init) ?? ""
-        #expect(error.contains(state) && error.contains("readonly") && error.contains("No offset advanced"), "\(context): \(error)")
+        #expect(error.contains(state) && error.contains("No offset advanced"), "\(context): \(error)")
         #expect(consumer.process.isRunning, "\(context): the consumer must keep retrying, not exit")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: state)) == before, "\(context): the read-only file changed")
+        #expect(!FileManager.default.fileExists(atPath: ready), "\(context): not ready while the state cannot be written")
+        #expect(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before, "\(context): the read-only files changed")
 
         try setReadOnly(false)
-        let status = consumer.exitStatus(within: 90)
-        #expect(status == 0, "\(context): after the fault cleared: \(consumer.stderr.suffix(2_000))")
+        let caughtUp = consumer.wait(seconds: 90) { ((try? recordsRead(state)) ?? 0) == firstCount + secondCount }
+        #expect(caughtUp, "\(context): after the fault cleared: \(consumer.stderr.suffix(2_000))")
+        kill(consumer.process.processIdentifier, SIGTERM)
+        #expect(consumer.exitStatus(within: 30) == 0, "\(context): \(consumer.stderr.suffix(1_000))")
         #expect(consumer.stderr.contains("resumed"), "\(context)")
         #expect(try recordsRead(state) == firstCount + secondCount, "\(context): nothing lost or doubled across the fault")
         try emr(["verify", "--state", state])

@@ -95,7 +95,7 @@ struct UnitTests {
     @Test("a refused Kafka property never echoes its value", arguments: [
         ("sasl.passwrd", "hunter2-misspelled"),
         ("EMR_KAFKA_SASL_PASSWRD", "hunter2-from-env"),
-        ("sasl.mechanism", "hunter2-bad-value"),
+        ("enable.idempotence", "hunter2-bad-value"),
     ])
     func refusedPropertyIsRedacted(name: String, value: String) throws {
         let config = try KafkaConfiguration.fromEnvironment(bootstrapServers: "127.0.0.1:1", environment: name.hasPrefix("EMR_") ? [name: value] : [:])

@@ -31,6 +31,8 @@ struct DifferentialTests {
                     // move it by a few days (or onto a neighbour's instant)
                     let day = Int(start.dropFirst(8).prefix(2)) ?? 1
                     row["START"] = String(start.prefix(8)) + String(format: "%02d", min(28, max(1, day + random.int(-7...7)))) + start.dropFirst(10)
+                    // An encounter may not stop before it starts (staging refuses it).
+                    if let stop = row["STOP"], stop.count == 20, stop < row["START"]! { row["STOP"] = row["START"] }
                 }
             case .conditions:
                 row["DESCRIPTION"] = random.pick(["Severe anxiety (panic) (finding)", "Hypertension (disorder)", "Plain description", "Odd (x"])

@@ -60,7 +60,7 @@ struct StateStoreTests {
         let path = tempPath()
         do {
             let db = try SQLiteDatabase(path: path)
-            try db.execute("CREATE TABLE future (x); PRAGMA user_version = 999;")
+            try db.execute("CREATE TABLE future (x); PRAGMA user_version = 999; PRAGMA application_id = \(StateSchema.applicationID);")
             db.close()
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
