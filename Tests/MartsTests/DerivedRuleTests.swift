@@ -126,6 +126,30 @@ struct DerivedRuleTests {
         #expect(try h.verify().allSatisfy(\.matches))
     }
 
+    /// Issue 10 item 6: exponent notation stays valid money (spec section 4) and every export
+    /// writes it in plain notation (section 9), in row-level and aggregated marts alike.
+    @Test("money in exponent notation is staged exactly and exported in plain notation")
+    mutating func exponentMoneyExported() throws {
+        let h = try MartHarness()
+        try h.apply([patient("P", birth: "1990-01-01"), encounter("E", patient: "P", start: "2021-03-04T05:06:07Z", cost: "1e5"),
+                     version(.medications, ["START": "2021-03-04T05:06:07Z", "PATIENT": "P", "ENCOUNTER": "E", "CODE": "123",
+                                            "BASE_COST": "2.5E-1", "DISPENSES": "4", "TOTALCOST": "1.0e1", "PAYER_COVERAGE": "-0E0"])])
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("money-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try MartExporter(database: h.store.database).exportCSV(to: out)
+        func column(_ mart: MartDefinition, _ name: String) throws -> String {
+            let lines = try String(contentsOfFile: "\(out)/\(mart.name).csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            let index = try #require(lines[0].firstIndex { $0 == name }, "\(mart.name) has no \(name)")
+            return String(lines[1][index])
+        }
+        #expect(try column(MartCatalog.encounters, "total_claim_cost") == "100000")
+        #expect(try column(MartCatalog.encountersByMonth, "total_claim_cost") == "100000")
+        #expect(try column(MartCatalog.medications, "base_cost") == "0.25")
+        #expect(try column(MartCatalog.medications, "total_cost") == "10")
+        #expect(try column(MartCatalog.medications, "payer_coverage") == "0")
+        #expect(try h.verify().allSatisfy(\.matches))
+    }
+
     @Test("dimension values disappear when no current row uses them; no SSN in any mart")
     mutating func distinctDimensions() throws {
         let h = try MartHarness()
