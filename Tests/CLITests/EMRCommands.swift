@@ -27,6 +27,12 @@ func produceAll(_ export: String, _ broker: BrokerProcess) throws -> Int {
     return Int(match?.1 ?? "0") ?? 0
 }
 
+/// Generates an export into `work/export` and publishes every facility of it; returns the count.
+func generateAndProduce(_ work: String, patients: Int, organizations: Int, seed: UInt64, _ broker: BrokerProcess) throws -> Int64 {
+    try emr(["generate", "--out", "\(work)/export", "--patients", String(patients), "--organizations", String(organizations), "--seed", String(seed)])
+    return Int64(try produceAll("\(work)/export", broker))
+}
+
 func consume(_ state: String, _ broker: BrokerProcess, group: String) throws -> ProcessResult {
     try emr(["consume", "--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory, "--group", group,
              "--exit-when-caught-up", "--quiet-period", "1"])

@@ -159,9 +159,8 @@ struct HardeningCLITests {
     func secondConsumerRefused() throws {
         let work = try temporaryDirectory("twice")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try emr(["generate", "--out", "\(work)/export", "--patients", "10", "--organizations", "2", "--seed", "9"])
         let broker = try BrokerProcess()
-        let produced = Int64(try produceAll("\(work)/export", broker))
+        let produced = try generateAndProduce(work, patients: 10, organizations: 2, seed: 9, broker)
         let state = "\(work)/state.sqlite"
         let first = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
                                          "--exit-when-caught-up", "--quiet-period", "2"], logs: "\(work)/first")
@@ -213,9 +212,8 @@ struct HardeningCLITests {
     func readOnlyCommands() throws {
         let work = try temporaryDirectory("rocmds")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try emr(["generate", "--out", "\(work)/export", "--patients", "8", "--organizations", "2", "--seed", "11"])
         let broker = try BrokerProcess()
-        let produced = Int64(try produceAll("\(work)/export", broker))
+        let produced = try generateAndProduce(work, patients: 8, organizations: 2, seed: 11, broker)
         let dir = "\(work)/state"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let state = "\(dir)/state.sqlite"
@@ -267,9 +265,8 @@ struct HardeningCLITests {
     func exportAllOrNothing() throws {
         let work = try temporaryDirectory("export")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try emr(["generate", "--out", "\(work)/export", "--patients", "20", "--organizations", "3", "--seed", "15"])
         let broker = try BrokerProcess()
-        _ = try produceAll("\(work)/export", broker)
+        _ = try generateAndProduce(work, patients: 20, organizations: 3, seed: 15, broker)
         let state = "\(work)/state.sqlite"
         try consume(state, broker, group: "g")
         let out = "\(work)/marts"

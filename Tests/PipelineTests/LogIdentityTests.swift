@@ -22,8 +22,7 @@ struct LogIdentityTests {
         let bed = try PipelineTestbed(label: "beyond-end")
         defer { bed.removeWork() }
         let records = try PipelineTestbed.timedRows(Self.shared)
-        for r in records { try bed.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
-        try bed.producer.flush(timeoutMs: 30_000)
+        try bed.publishAll(records, random: &random)
         let path = "\(bed.work)/state.sqlite"
         _ = try bed.consumeUntilCaughtUp(path, batchSize: random.int(50...500))
 
@@ -69,8 +68,7 @@ struct LogIdentityTests {
         let first = try PipelineTestbed(label: "cluster-a")
         defer { first.removeWork() }
         let records = try PipelineTestbed.timedRows(Self.shared)
-        for r in records { try first.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
-        try first.producer.flush(timeoutMs: 30_000)
+        try first.publishAll(records, random: &random)
         let path = "\(first.work)/state.sqlite"
         _ = try first.consumeUntilCaughtUp(path, batchSize: 500)
         let recorded = try StateStore(readingExisting: path, migrations: MartSchema.migrations).property("kafka_cluster_id")
@@ -81,8 +79,7 @@ struct LogIdentityTests {
         let second = try PipelineTestbed(label: "cluster-b")
         defer { second.removeWork() }
         let fewer = Array(records.shuffled(using: &random).prefix(records.count / 5))
-        for r in fewer { try second.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
-        try second.producer.flush(timeoutMs: 30_000)
+        try second.publishAll(fewer, random: &random)
         do {
             _ = try second.consumeUntilCaughtUp(path, batchSize: 500)
             Issue.record("\(context): consumed another cluster's log with this state file's offsets")

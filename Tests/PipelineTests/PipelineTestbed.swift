@@ -89,6 +89,12 @@ struct PipelineTestbed {
         try producer.produce(try message(entity, row, ceTimeMs: ceTimeMs, partition: Int32(random.int(0...Int(partitions(of: entity) - 1)))))
     }
 
+    /// Publishes every record to a random partition of its topic and waits for delivery.
+    func publishAll(_ records: some Sequence<Record>, random: inout SeededRandom) throws {
+        for r in records { try publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
+        try producer.flush(timeoutMs: 30_000)
+    }
+
     /// Runs the consumer service on a state file until it has caught up.
     func consumeUntilCaughtUp(_ path: String, batchSize: Int, configure: (inout ConsumeOptions) -> Void = { _ in }) throws -> ConsumeProgress {
         var options = ConsumeOptions(statePath: path)

@@ -174,8 +174,7 @@ struct ResilienceTests {
         let bed = try PipelineTestbed(label: "locked")
         defer { bed.removeWork() }
         let records = try PipelineTestbed.timedRows(Self.shared)
-        for r in records { try bed.publish(r.entity, r.row, ceTimeMs: r.ceTimeMs, random: &random) }
-        try bed.producer.flush(timeoutMs: 30_000)
+        try bed.publishAll(records, random: &random)
         let path = "\(bed.work)/state.sqlite"
         try StateStore(path: path, migrations: MartSchema.migrations).database.close()
 
