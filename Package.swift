@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C shims: the only targets that see C headers.
@@ -53,6 +56,19 @@ let package = Package(
             dependencies: ["Kafka", "Synthea", "Staging", "State", "Marts", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // Service: the consumer as an HTTP service (health, readiness, Prometheus metrics, marts
+        // API) with graceful start-up and shutdown.
+        .target(
+            name: "Service",
+            dependencies: [
+                "Pipeline", "Marts", "State", "Kafka",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The CLI: thin commands over the libraries.
         .executableTarget(
             name: "emr",
@@ -60,6 +76,8 @@ let package = Package(
                 "Kafka",
                 "Synthea",
                 "Pipeline",
+                "Service",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Marts",
                 "State",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -78,7 +96,7 @@ let package = Package(
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", "Marts", "State", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", "Marts", "State", "Service", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

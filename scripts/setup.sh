@@ -6,6 +6,8 @@ pkg-config --exists rdkafka 2>/dev/null || need+=(librdkafka-dev)
 pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v kcat >/dev/null || need+=(kcat)
+command -v promtool >/dev/null || need+=(prometheus)  # promtool checks the /metrics exposition in tests
+command -v chattr >/dev/null || need+=(e2fsprogs)    # read-only fault tests as root
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   SUDO=""

@@ -39,8 +39,7 @@ public struct MartExporter {
             for mart in marts {
                 let path = (directory as NSString).appendingPathComponent("\(mart.name).csv")
                 let writer = try CSVWriter(path: path, header: mart.columns)
-                let statement = try database.prepare(
-                    "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))")
+                let statement = try database.prepare(Self.selectSQL(mart))
                 var count = 0
                 for row in try statement.rows() {
                     try writer.write(row.map(Self.field))
@@ -59,8 +58,13 @@ public struct MartExporter {
         }
     }
 
+    /// Every exported column of a mart in export order, ordered by its grain.
+    public static func selectSQL(_ mart: MartDefinition) -> String {
+        "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
+    }
+
     /// A CSV field: null as empty, numbers in plain notation (no exponent).
-    static func field(_ value: SQLiteValue) -> String {
+    public static func field(_ value: SQLiteValue) -> String {
         switch value {
         case .null: ""
         case .integer(let v): String(v)

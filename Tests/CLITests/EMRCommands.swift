@@ -43,19 +43,19 @@ func recordsRead(_ state: String) throws -> Int64 {
     try StateStore(readingExisting: state, migrations: MartSchema.migrations).counter("records_read")
 }
 
-/// A running `emr consume`, its output in files (for looking at while it runs).
+/// A running `emr consume` (or another long-running command), its output in files (for looking at while it runs).
 final class ConsumerProcess {
     let process = Process()
     let stdoutPath: String
     let stderrPath: String
 
-    init(_ arguments: [String], logs: String) throws {
+    init(_ arguments: [String], logs: String, command: String = "consume") throws {
         stdoutPath = "\(logs).out"
         stderrPath = "\(logs).err"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = try emrExecutable()
-        process.arguments = ["consume"] + arguments
+        process.arguments = [command] + arguments
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         try process.run()

@@ -16,6 +16,14 @@ public struct BatchOutcome: Sendable, Equatable {
     public var skipped = 0
     /// Next offset per partition after this batch.
     public var offsets: [TopicPartition: Int64] = [:]
+    /// The same outcomes per entity (`patients`, ...; `unknown` for a message of no known topic).
+    public var byEntity: [String: EntityOutcome] = [:]
+    /// Refused records published to the dead-letter topic.
+    public var deadLetters = 0
+    /// The newest `ingested_at` (milliseconds since the epoch) among the applied records.
+    public var newestIngestedMs: Int64?
+
+    public init() {}
 
     public static func += (a: inout BatchOutcome, b: BatchOutcome) {
         a.read += b.read
@@ -24,6 +32,20 @@ public struct BatchOutcome: Sendable, Equatable {
         a.rejected += b.rejected
         a.skipped += b.skipped
         a.offsets.merge(b.offsets) { max($0, $1) }
+        a.byEntity.merge(b.byEntity) { $0 + $1 }
+        a.deadLetters += b.deadLetters
+        if let newest = b.newestIngestedMs { a.newestIngestedMs = max(a.newestIngestedMs ?? newest, newest) }
+    }
+}
+
+/// Applied, unchanged and rejected records of one entity.
+public struct EntityOutcome: Sendable, Equatable {
+    public var applied = 0
+    public var unchanged = 0
+    public var rejected = 0
+
+    public static func + (a: EntityOutcome, b: EntityOutcome) -> EntityOutcome {
+        EntityOutcome(applied: a.applied + b.applied, unchanged: a.unchanged + b.unchanged, rejected: a.rejected + b.rejected)
     }
 }
 
@@ -55,6 +77,7 @@ public final class BatchApplier {
             try self.quarantine(message, stage: stage, reasons: reasons)
             refused.append(DeadLetter(source: message, stage: stage, reasons: reasons))
             outcome.rejected += 1
+            outcome.byEntity[decoder.entities[message.topic]?.rawValue ?? "unknown", default: EntityOutcome()].rejected += 1
         }
         try store.inBatch { store in
             for message in messages {
@@ -73,7 +96,14 @@ public final class BatchApplier {
                     case .rejected(let reasons):
                         try refuse(message, stage: "staging", reasons: reasons)
                     case .accepted(let record):
-                        if try maintainer.apply(record, at: position) == .applied { outcome.applied += 1 } else { outcome.stale += 1 }
+                        if try maintainer.apply(record, at: position) == .applied {
+                            outcome.applied += 1
+                            outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
+                            outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
+                        } else {
+                            outcome.stale += 1
+                            outcome.byEntity[entity.rawValue, default: EntityOutcome()].unchanged += 1
+                        }
                     }
                 }
             }
@@ -84,6 +114,7 @@ public final class BatchApplier {
             try store.add(Int64(outcome.rejected), to: "records_rejected")
             // Before COMMIT: if publishing fails the batch rolls back and is retried whole.
             try deadLetters?.publish(refused)
+            if deadLetters != nil { outcome.deadLetters = refused.count }
         }
         book.advance(outcome.offsets)
         return outcome

@@ -57,9 +57,24 @@ public struct ConsumeProgress: Sendable {
     public var activeSeconds: Double = 0
     /// Brokers reachable, partitions assigned and the state file writable.
     public var ready = false
+    /// Why not ready, when not.
+    public var notReadyReason = "starting"
+    /// Assigned partitions: the state file's next offset and the log end last seen in a fetch
+    /// response (refreshed about every second, also while idle).
+    public var partitions: [TopicPartition: PartitionPosition] = [:]
+    /// When the loop last went round (a liveness signal).
+    public var heartbeat = ContinuousClock.now
     /// Batches that could not be written and were tried again.
     public var retries = 0
     public var rate: Double { activeSeconds > 0 ? Double(totals.read) / activeSeconds : 0 }
+}
+
+/// Where a partition stands: the state file's next offset and the log end.
+public struct PartitionPosition: Sendable, Equatable {
+    /// nil: never consumed by this state file.
+    public var next: Int64?
+    /// nil until a fetch response reported it.
+    public var high: Int64?
 }
 
 /// A stored offset the log no longer has: retention deleted records this state file never saw
@@ -106,7 +121,10 @@ public final class ConsumerService {
 
     /// Runs until `shouldStop` returns true (checked between batches and while waiting) or,
     /// with `exitWhenCaughtUp`, until caught up. Returns the totals of this run.
-    public func run(progress: (ConsumeProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws -> ConsumeProgress {
+    /// `progress` is called on every turn of the loop (at least every `maxBatchLatencyMs`), and
+    /// `batchApplied` after each batch is committed with its outcome and duration in seconds.
+    public func run(progress: (ConsumeProgress) -> Void = { _ in }, batchApplied: (BatchOutcome, Double) -> Void = { _, _ in },
+                    shouldStop: () -> Bool = { false }) throws -> ConsumeProgress {
         let started = ContinuousClock.now
         var state = ConsumeProgress(totals: BatchOutcome(), batches: 0, elapsedSeconds: 0, assigned: 0)
         let readiness = Readiness(file: options.readyFile, logger: logger)
@@ -158,8 +176,14 @@ public final class ConsumerService {
                 return false
             }
         }
+        var lastPositions = ContinuousClock.now - .seconds(10)
         while !shouldStop() {
             guard let batch = try poll(consumer, session: session, book: book) else { continue }
+            state.heartbeat = .now
+            if state.heartbeat - lastPositions >= .seconds(1) {
+                lastPositions = state.heartbeat
+                state.partitions = positions(consumer, book)
+            }
             if options.exitWhenCaughtUp, !sourceCheck.clusterChecked, ContinuousClock.now - started > .milliseconds(options.connectTimeoutMs) {
                 throw PipelineError("no broker answered within \(options.connectTimeoutMs / 1000) s (bootstrap servers: \(kafka.bootstrapServers)); "
                                     + "check --brokers / EMR_BROKERS (or raise --connect-timeout)")
@@ -174,6 +198,7 @@ public final class ConsumerService {
                                  : failing.map { "state not written: \($0)" }
                                  ?? (state.assigned == 0 ? "no partitions assigned" : nil))
             state.ready = readiness.isReady
+            state.notReadyReason = readiness.reason
             if batch.isEmpty {
                 // Checked also while nothing arrives: a log that was replaced sends nothing
                 // until it grows past the stored offset.
@@ -202,6 +227,7 @@ public final class ConsumerService {
                 state.retries += 1
                 readiness.update(notReadyBecause: "state not written: \(error)")
                 state.ready = false
+                state.notReadyReason = readiness.reason
                 progress(state)
                 logger.error("batch of \(batch.count) messages from \(Self.describe(batch)) not applied: \(error). No offset advanced; retrying in \(backoff.describeNext)")
                 session?.close()
@@ -215,8 +241,10 @@ public final class ConsumerService {
                 failing = nil
                 backoff.reset()
             }
-            state.applySeconds += (ContinuousClock.now - applyStarted) / .seconds(1)
+            let applied = (ContinuousClock.now - applyStarted) / .seconds(1)
+            state.applySeconds += applied
             state.totals += outcome
+            batchApplied(outcome, applied)
             state.batches += 1
             state.activeSeconds = (ContinuousClock.now - firstArrival!) / .seconds(1)
             let commitStarted = ContinuousClock.now
@@ -331,6 +359,13 @@ public final class ConsumerService {
         }
         // Fetching of those partitions stopped on the error, or sits beyond the log end.
         try rewind(consumer, book)
+    }
+
+    /// Next offset and log end of every assigned partition (no broker round trip).
+    private func positions(_ consumer: KafkaConsumer, _ book: OffsetBook) -> [TopicPartition: PartitionPosition] {
+        consumer.assignment.reduce(into: [:]) { out, tp in
+            out[tp] = PartitionPosition(next: book.next(tp), high: consumer.cachedWatermarks(tp)?.high)
+        }
     }
 
     /// True when partitions are assigned and each is processed up to its high watermark.

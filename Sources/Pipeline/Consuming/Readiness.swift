@@ -8,7 +8,8 @@ final class Readiness {
     private let file: String?
     private let logger: Logger
     private(set) var isReady = false
-    private var reason = "starting"
+    /// Why not ready (the last cause given), or the cause of the last not-ready spell.
+    private(set) var reason = "starting"
 
     init(file: String?, logger: Logger) {
         self.file = file

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Writes a CSV file row by row through a buffer (RFC 4180 quoting where a field needs it,
-/// LF line endings), so a large export is written in constant memory.
+/// Writes a CSV file row by row through a buffer (``CSVEncoding``: RFC 4180 quoting where a
+/// field needs it, LF line endings), so a large export is written in constant memory.
 public final class CSVWriter {
     private let handle: FileHandle
     private let path: String
@@ -19,21 +19,7 @@ public final class CSVWriter {
     }
 
     public func write(_ fields: [String]) throws {
-        for (i, field) in fields.enumerated() {
-            if i > 0 { buffer.append(UInt8(ascii: ",")) }
-            let bytes = field.utf8
-            if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
-                buffer.append(UInt8(ascii: "\""))
-                for b in bytes {
-                    if b == UInt8(ascii: "\"") { buffer.append(b) }
-                    buffer.append(b)
-                }
-                buffer.append(UInt8(ascii: "\""))
-            } else {
-                buffer.append(contentsOf: bytes)
-            }
-        }
-        buffer.append(UInt8(ascii: "\n"))
+        CSVEncoding.append(fields, to: &buffer)
         if buffer.count >= flushAt { try flush() }
     }
 

@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Pipeline
+import Service
 
 /// `emr consume`: the consumer service.
-struct ConsumeCommand: ParsableCommand {
+struct ConsumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consume",
         abstract: "Consume the raw topics into the state file: staging, deduplication, all 11 marts.",
@@ -30,6 +31,12 @@ struct ConsumeCommand: ParsableCommand {
             Faults present at start (missing or read-only directory, read-only file, a file of
             another application) fail at once; faults that appear while running are retried.
 
+            With --http HOST:PORT (or EMR_HTTP) the consumer is also an HTTP service: /livez,
+            /readyz, /metrics (Prometheus), /api/v1/status, /api/v1/marts, /api/v1/marts/NAME
+            (JSON pages; NAME.csv streams the export format), /api/v1/quarantine. SIGTERM/SIGINT
+            then turn readiness to 503 at once, commit the batch in progress, stop HTTP and
+            exit 0.
+
             Exit codes: 0 stopped by a signal or caught up, 1 runtime failure, 2 usage error.
 
             Examples:
@@ -37,6 +44,7 @@ struct ConsumeCommand: ParsableCommand {
               emr consume --brokers localhost:9092 --state state.sqlite --exit-when-caught-up
               emr consume --state state.sqlite --group emr-a --batch-size 5000
               emr consume --state /data/state.sqlite --instance-id emr-0 --ready-file /tmp/emr-ready
+              emr consume --state state.sqlite --http 127.0.0.1:8080   # then: curl localhost:8080/readyz
             """
     )
 
@@ -82,6 +90,7 @@ struct ConsumeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("File present while the consumer is ready (brokers reachable, partitions assigned, state writable).", valueName: "file"))
     var readyFile: String?
 
+    @OptionGroup var httpOptions: HTTPOptions
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topics: TopicsDirectoryOption
     @OptionGroup var logging: LoggingOptions
@@ -117,7 +126,11 @@ struct ConsumeCommand: ParsableCommand {
         return options
     }
 
-    func run() throws {
+    func run() async throws {
+        if let address = httpOptions.address {
+            try await runAsService(address)
+            return
+        }
         let logger = logging.makeLogger("emr.consume")
         let stop = StopSignal()
         let service = try ConsumerService(options: options(), kafka: try kafka.configuration(), catalog: try topics.catalog(), logger: logger)
@@ -125,6 +138,27 @@ struct ConsumeCommand: ParsableCommand {
         let result = try service.run(progress: display.show, shouldStop: { stop.isSet })
         display.finish()
         print(ConsumeReport.line(result) + (stop.signalName.map { " (stopped by \($0))" } ?? ""))
+    }
+}
+
+extension ConsumeCommand {
+    /// With --http: the consume loop and the HTTP server as lifecycle services.
+    func runAsService(_ address: HTTPAddress) async throws {
+        let logger = logging.makeLogger("emr.consume")
+        let status = ServiceStatus(), metrics = ServiceMetrics()
+        let options = options()
+        let loop = ConsumerLoopService(options: options, kafka: try kafka.configuration(), catalog: try topics.catalog(),
+                                       status: status, metrics: metrics, logger: logger)
+        let http = HTTPService(address: address, routes: APIRoutes(status: status, metrics: metrics, reader: StateReader(path: options.statePath)),
+                               token: try httpOptions.token(), logger: logger)
+        try await ServiceRunner.run([
+            .init(service: http),
+            .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: logger)
+        let result = loop.result
+        if let totals = result.totals {
+            print(ConsumeReport.line(totals) + (result.stoppedOnRequest ? " (stopped by a shutdown signal)" : ""))
+        }
     }
 }
 

@@ -1,0 +1,75 @@
+import Foundation
+import Kafka
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+
+/// The blocking consume loop (``ConsumerService``) as a lifecycle service: it runs on a thread
+/// of its own (never on the HTTP event loops or the concurrency pool), reports to
+/// ``ServiceStatus`` and ``ServiceMetrics`` as it goes, and on graceful shutdown turns not
+/// ready at once, finishes and commits the batch in progress, and returns.
+public final class ConsumerLoopService: Service {
+    public let options: ConsumeOptions
+    let kafka: KafkaConfiguration
+    let catalog: TopicCatalog
+    let status: ServiceStatus
+    let metrics: ServiceMetrics
+    let logger: Logger
+    /// Called on the loop's thread on every turn (for a progress display).
+    let progress: @Sendable (ConsumeProgress) -> Void
+    private let outcome = Mutex<(totals: ConsumeProgress?, stoppedOnRequest: Bool)>((nil, false))
+
+    /// The totals of the run once it ended, and whether a shutdown request ended it.
+    public var result: (totals: ConsumeProgress?, stoppedOnRequest: Bool) { outcome.withLock { $0 } }
+
+    public init(options: ConsumeOptions, kafka: KafkaConfiguration, catalog: TopicCatalog, status: ServiceStatus, metrics: ServiceMetrics,
+                logger: Logger, progress: @escaping @Sendable (ConsumeProgress) -> Void = { _ in }) {
+        self.options = options
+        self.kafka = kafka
+        self.catalog = catalog
+        self.status = status
+        self.metrics = metrics
+        self.logger = logger
+        self.progress = progress
+    }
+
+    public func run() async throws {
+        let stop = Atomic(false)
+        let (options, kafka, catalog, status, metrics, logger, progress) =
+            (self.options, self.kafka, self.catalog, self.status, self.metrics, self.logger, self.progress)
+        status.update { $0.consuming = true; $0.group = options.groupID }
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+                    let thread = Thread {
+                        do {
+                            let service = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger)
+                            let totals = try service.run(
+                                progress: { p in
+                                    status.update(from: p, group: options.groupID)
+                                    progress(p)
+                                },
+                                batchApplied: { outcome, seconds in metrics.batchApplied(outcome, seconds: seconds) },
+                                shouldStop: { stop.load(ordering: .relaxed) })
+                            self.outcome.withLock { $0 = (totals, stop.load(ordering: .relaxed)) }
+                            status.update { $0.ready = false; $0.reason = "consume loop ended" }
+                            done.resume()
+                        } catch {
+                            status.update { $0.ready = false; $0.reason = "consume loop failed: \(error)" }
+                            done.resume(throwing: error)
+                        }
+                    }
+                    thread.name = "emr-consume"
+                    thread.start()
+                }
+            } onCancel: {
+                stop.store(true, ordering: .relaxed)
+            }
+        } onGracefulShutdown: {
+            // Not ready at once; the loop finishes and commits its batch, then returns.
+            status.update { $0.stopping = true }
+            stop.store(true, ordering: .relaxed)
+        }
+    }
+}

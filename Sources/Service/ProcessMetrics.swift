@@ -1,0 +1,44 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The standard `process_*` metrics, read from /proc/self on Linux (swift-prometheus offers
+/// none): CPU seconds, resident memory, open file descriptors, start time.
+final class ProcessMetrics: Sendable {
+    private let cpu: Counter
+    private let resident: Gauge
+    private let openFDs: Gauge
+    private let startTime: Gauge
+    private let cpuSeen = Mutex<Double>(0)
+
+    init(registry: PrometheusCollectorRegistry) {
+        cpu = registry.makeCounter(name: "process_cpu_seconds_total", labels: [], help: "Total user and system CPU time spent in seconds")
+        resident = registry.makeGauge(name: "process_resident_memory_bytes", labels: [], help: "Resident memory size in bytes")
+        openFDs = registry.makeGauge(name: "process_open_fds", labels: [], help: "Number of open file descriptors")
+        startTime = registry.makeGauge(name: "process_start_time_seconds", labels: [], help: "Start time of the process since the Unix epoch in seconds")
+    }
+
+    func refresh() {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return }
+        // Fields after the command name, numbered from 3 (state) as in proc(5).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        func field(_ number: Int) -> Double { Double(fields[number - 3]) ?? 0 }
+        guard fields.count > 22 else { return }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let total = (field(14) + field(15)) / ticks
+        let delta = cpuSeen.withLock { seen -> Double in
+            defer { seen = max(seen, total) }
+            return max(0, total - seen)
+        }
+        if delta > 0 { cpu.increment(by: delta) }
+        resident.set(field(24) * Double(sysconf(Int32(_SC_PAGESIZE))))
+        if let boot = Self.bootTime { startTime.set(boot + field(22) / ticks) }
+        openFDs.set(Double((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0))
+    }
+
+    private static let bootTime: Double? = {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
+        return stat.split(separator: "\n").first { $0.hasPrefix("btime ") }.flatMap { Double($0.dropFirst(6)) }
+    }()
+}
