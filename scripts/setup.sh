@@ -8,6 +8,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v kcat >/dev/null || need+=(kcat)
 command -v promtool >/dev/null || need+=(prometheus)  # promtool checks the /metrics exposition in tests
 command -v chattr >/dev/null || need+=(e2fsprogs)    # read-only fault tests as root
+command -v chromium >/dev/null || need+=(chromium)   # the dashboard test and scripts/dashboard-screenshot.sh
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   SUDO=""

@@ -42,6 +42,11 @@ public struct APIRoutes: Sendable {
             return try pageResponse(name, request)
         }
         router.get("api/v1/quarantine") { request, _ in try quarantineResponse(request) }
+        router.get("api/v1/report") { request, _ in try reportResponse(request) }
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        }
     }
 
     // MARK: - Handlers
@@ -133,6 +138,34 @@ public struct APIRoutes: Sendable {
              "stage": row[3].text ?? "", "reasons": (row[4].text ?? "").split(separator: "\n").map(String.init),
              "key": MartPages.json(row[5]), "quarantined_at": row[6].text ?? ""]
         }])
+    }
+
+    /// Every dashboard figure for `from`..`to` (encounter start dates, inclusive, `YYYY-MM-DD`;
+    /// open ends by default).
+    func reportResponse(_ request: Request) throws -> Response {
+        let query = request.uri.queryParameters
+        let range = ReportRange(from: try Self.date(query.get("from"), "from"), to: try Self.date(query.get("to"), "to"))
+        let report = try reader.read { db in try DashboardReport.compute(db, range: range) }
+        return JSONResponse.make(ReportJSON.object(report))
+    }
+
+    /// A calendar date `YYYY-MM-DD`, nil when absent or empty, else 400.
+    static func date(_ text: String?, _ name: String) throws -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard text.count == 10, parts.count == 3, let y = parts[0], let m = parts[1], let d = parts[2], (1...12).contains(m),
+              (1...Self.daysIn(month: m, year: y)).contains(d) else {
+            throw BadRequest(message: "\(name): '\(text.prefix(32))' is not a date YYYY-MM-DD")
+        }
+        return text
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// `limit` from 1 to `max`, else 400.

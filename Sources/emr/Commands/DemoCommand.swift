@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import Logging
 import Marts
 import Pipeline
+import Service
 import State
 import Synthea
 
 /// `emr demo`: the whole pipeline on a generated export, in one command.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Generate an export, start an embedded broker, produce every facility, consume, verify and export.",
@@ -15,9 +17,13 @@ struct DemoCommand: ParsableCommand {
             Everything runs in this process on librdkafka's mock cluster, so nothing else needs
             installing. Writes <out>/export (the generated Synthea CSVs), <out>/state.sqlite
             (the consumer's state) and <out>/marts (the CSV export with its manifest).
+            The live dashboard and the HTTP API are served on --http from the start (watch the
+            figures grow) and after the demo until Ctrl-C; --no-serve skips them (scripts, CI).
 
             Examples:
               emr demo
+              emr demo --no-serve
+              emr demo --http 127.0.0.1:9090
               emr demo --out /tmp/demo --patients 500 --organizations 40 --seed 7
             """
     )
@@ -34,21 +40,56 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "Generator seed.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: ArgumentHelp("Where the dashboard and API listen during and after the demo.", valueName: "host:port"))
+    var http = "127.0.0.1:8080"
+
+    @Flag(name: .long, help: "Do not serve the dashboard; exit when the demo is done.")
+    var noServe = false
+
     @OptionGroup var topics: TopicsDirectoryOption
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         try OptionChecks.nonEmpty(out, "--out")
+        if HTTPAddress(http) == nil { throw ValidationError("--http must be HOST:PORT, e.g. 127.0.0.1:8080 (got '\(http)')") }
         try OptionChecks.check(patients, "--patients", 1...100_000)
         try OptionChecks.check(organizations, "--organizations", 1...10_000)
     }
 
-    func run() throws {
+    func run() async throws {
         let logger = logging.makeLogger("emr.demo")
-        let catalog = try topics.catalog()
-        let exportDirectory = "\(out)/export", statePath = "\(out)/state.sqlite", martsDirectory = "\(out)/marts"
+        let statePath = "\(out)/state.sqlite"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: statePath + suffix) }
+        let status = ServiceStatus(), metrics = ServiceMetrics()
+        var serving: Task<Void, Error>?
+        if !noServe, let address = HTTPAddress(http) {
+            let routes = APIRoutes(status: status, metrics: metrics, reader: StateReader(path: statePath))
+            let server = HTTPService(address: address, routes: routes, token: nil, logger: logger) { port in
+                print("== dashboard: http://\(HTTPAddress(host: address.host, port: port))/ (API under /api/v1, metrics at /metrics)")
+            }
+            serving = Task { try await ServiceRunner.run([.init(service: server)], logger: logger) }
+        }
+        // The pipeline blocks: it runs on a thread of its own, not on the concurrency pool.
+        try await Self.onThread { try self.pipeline(statePath: statePath, status: status, metrics: metrics, logger: logger) }
+        if let serving {
+            print("demo: serving the dashboard until Ctrl-C")
+            try await serving.value
+        }
+    }
+
+    static func onThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+            let thread = Thread {
+                do { try body(); done.resume() } catch { done.resume(throwing: error) }
+            }
+            thread.start()
+        }
+    }
+
+    private func pipeline(statePath: String, status: ServiceStatus, metrics: ServiceMetrics, logger: Logger) throws {
+        let catalog = try topics.catalog()
+        let exportDirectory = "\(out)/export", martsDirectory = "\(out)/marts"
 
         step("generating a Synthea-layout export: \(patients) patients, \(organizations) facilities, seed \(seed)")
         let generated = try ExportGenerator(options: GeneratorOptions(patients: patients, organizations: organizations, seed: seed))
@@ -77,7 +118,13 @@ struct DemoCommand: ParsableCommand {
         options.exitWhenCaughtUp = true
         options.quietPeriodMs = 1_000
         options.groupID = "emr-demo"
-        let consumed = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger).run(progress: display.show)
+        let consumed = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger).run(
+            progress: { p in
+                status.update(from: p, group: options.groupID)
+                display.show(p)
+            },
+            batchApplied: { outcome, seconds in metrics.batchApplied(outcome, seconds: seconds) })
+        status.update { $0.consuming = false }
         display.finish()
         print("   " + ConsumeReport.line(consumed))
 
