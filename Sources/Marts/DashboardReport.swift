@@ -14,7 +14,8 @@ public struct ReportRange: Sendable, Equatable {
 }
 
 /// Every figure of the dashboard (the panels of the batch pipeline's Looker Studio report),
-/// computed from the marts for a range of encounter start dates in one read snapshot: per
+/// computed for a range of encounter start dates in one read snapshot, from the summary tables
+/// of ``ReportSummaries`` (encounters) and the marts (readmissions, medications, conditions): per
 /// encounter class encounters, distinct patients, claim cost, readmission rate and average
 /// length of stay; class mix by age group; the most dispensed medications by age group;
 /// encounters through the year by month and class; the top diagnoses (type `disorder`) by class.
@@ -68,39 +69,45 @@ public struct DashboardReport: Sendable {
             SELECT encounter_class, sum(readmission_encounter_count) FROM fact_patient_encounter_readmissions
             WHERE \(encounterFilter) GROUP BY encounter_class
             """).map { ($0[0].text ?? "", $0[1].int ?? 0) })
+        let patientsByClass = Dictionary(uniqueKeysWithValues: try rows("""
+            SELECT encounter_class, count(DISTINCT patient_id) FROM report_patient_days WHERE \(encounterFilter) GROUP BY encounter_class
+            """).map { ($0[0].text ?? "", $0[1].int ?? 0) })
         let classes = try rows("""
-            SELECT encounter_class, count(*), count(DISTINCT patient_id), emr_decimal_sum(total_claim_cost), avg(encounter_duration_days)
-            FROM fact_patient_encounters WHERE \(encounterFilter) GROUP BY encounter_class ORDER BY count(*) DESC, encounter_class
+            SELECT encounter_class, sum(encounter_count), emr_decimal_sum(total_claim_cost), sum(duration_seconds), sum(duration_count)
+            FROM report_encounter_days WHERE \(encounterFilter) GROUP BY encounter_class ORDER BY sum(encounter_count) DESC, encounter_class
             """).map { row -> ClassFigures in
             let name = row[0].text ?? "", count = row[1].int ?? 0, readmitted = readmissions[name] ?? 0
-            return ClassFigures(encounterClass: name, encounters: count, patients: row[2].int ?? 0, totalClaimCost: row[3].text ?? "0",
+            let seconds = row[3].int ?? 0, stays = row[4].int ?? 0
+            return ClassFigures(encounterClass: name, encounters: count, patients: patientsByClass[name] ?? 0, totalClaimCost: row[2].text ?? "0",
                                 readmissions: readmitted, readmissionRatePercent: count > 0 ? Double(readmitted) * 100 / Double(count) : 0,
-                                averageLengthOfStayDays: row[4].double)
+                                averageLengthOfStayDays: stays > 0 ? Double(seconds) / Double(stays) / 86_400 : nil)
         }
-        let totals = try rows("""
-            SELECT count(*), count(DISTINCT patient_id), emr_decimal_sum(total_claim_cost) FROM fact_patient_encounters WHERE \(encounterFilter)
-            """).first ?? []
+        let totals = [
+            try rows("SELECT sum(encounter_count), emr_decimal_sum(total_claim_cost) FROM report_encounter_days WHERE \(encounterFilter)").first ?? [],
+            try rows("SELECT count(DISTINCT patient_id) FROM report_patient_days WHERE \(encounterFilter)").first ?? [],
+        ]
 
         let byAge = try grouped(rows("""
-            SELECT age_group_id, age_group_description, encounter_class, count(*) FROM fact_patient_encounters
-            WHERE \(encounterFilter) GROUP BY 1, 2, 3 ORDER BY 1, 3
+            SELECT d.age_group_id, g.age_group_description, d.encounter_class, sum(d.encounter_count)
+            FROM report_encounter_days d JOIN age_groups g ON g.age_group_id = d.age_group_id
+            WHERE d.\(encounterFilter) GROUP BY 1, 2, 3 ORDER BY 1, 3
             """))
         let medications = try grouped(rows("""
             SELECT medication_description, medication_code, age_group_id, age_group_description, sum(total_dispenses)
             FROM fact_top_medications_by_patient_age_group WHERE \(encounterFilter) GROUP BY 1, 2, 3, 4 ORDER BY 1, 3
             """).map { [.null, $0[0], $0[3], $0[4]] })
         let months = try grouped(rows("""
-            SELECT CAST(substr(start_date, 6, 2) AS INTEGER), substr(start_date, 6, 2), encounter_class, count(*) FROM fact_patient_encounters
-            WHERE \(encounterFilter) GROUP BY 1, 3 ORDER BY 1, 3
-            """).map { row in [row[0], .text(monthNames[Int(row[0].int ?? 1) - 1]), row[2], row[3]] })
+            SELECT CAST(substr(start_date, 6, 2) AS INTEGER), encounter_class, sum(encounter_count) FROM report_encounter_days
+            WHERE \(encounterFilter) GROUP BY 1, 2 ORDER BY 1, 2
+            """).map { row in [row[0], .text(monthNames[Int(row[0].int ?? 1) - 1]), row[1], row[2]] })
         let diagnoses = try grouped(rows("""
             SELECT encounter_class, condition_description, count(*) FROM fact_patient_conditions
             WHERE \(encounterFilter) AND condition_description_type = 'disorder' AND encounter_class IS NOT NULL
             GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
             """).map { [.null, $0[0], $0[1], $0[2]] })
         return DashboardReport(
-            range: range, encounters: totals.first?.int ?? 0, patients: totals.count > 1 ? totals[1].int ?? 0 : 0,
-            totalClaimCost: totals.count > 2 ? totals[2].text ?? "0" : "0", classes: classes, classesByAgeGroup: byAge,
+            range: range, encounters: totals[0].first?.int ?? 0, patients: totals[1].first?.int ?? 0,
+            totalClaimCost: totals[0].count > 1 ? totals[0][1].text ?? "0" : "0", classes: classes, classesByAgeGroup: byAge,
             topMedications: Array(medications.sorted { ($0.total, $1.label) > ($1.total, $0.label) }.prefix(topMedications)),
             monthsOfYear: monthsOfYearFilled(months),
             topDiagnoses: diagnoses.map { Group(label: $0.label, counts: Array($0.counts.prefix(topDiagnoses))) })

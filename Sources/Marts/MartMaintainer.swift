@@ -176,6 +176,7 @@ public final class MartMaintainer {
             DELETE FROM fact_patient_encounters_by_month
             WHERE encounter_class = ?1 AND encounter_month = substr(?2, 1, 7) || '-01' AND encounter_count = 0
             """).bind(group).run()
+        for sql in ReportSummaries.retract { try database.prepare(sql).bind(.text(key)).run() }
         try database.prepare("DELETE FROM fact_patient_encounters WHERE encounter_id = ?1").bind(.text(key)).run()
     }
 
@@ -269,6 +270,7 @@ public final class MartMaintainer {
         guard database.changes > 0 else { return }  // waiting for its patient
         try database.prepare(Self.addReadmission).bind(.integer(readmissionWindowDays), .text(key)).run()
         try database.prepare(Self.addMonth).bind(.text(key)).run()
+        for sql in ReportSummaries.add { try database.prepare(sql).bind(.text(key)).run() }
     }
 
     private func applyCondition(_ key: String) throws {

@@ -7,7 +7,7 @@ import Synthea
 public enum MartSchema {
     /// Every migration of a state file that holds marts.
     /// Versions: 1 base tables, 2 current versions and marts, 3 accepted offset gaps.
-    public static let migrations: [String] = StateSchema.baseMigrations + [version2, StateSchema.acceptedGapsMigration, StateSchema.propertiesMigration]
+    public static let migrations: [String] = StateSchema.baseMigrations + [version2, StateSchema.acceptedGapsMigration, StateSchema.propertiesMigration, ReportSummaries.migration]
 
     /// Columns derived once when a record becomes current (spec section 6).
     static func derivedColumns(of entity: Entity) -> [String] {

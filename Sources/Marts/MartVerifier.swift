@@ -23,7 +23,7 @@ public struct MartVerifier {
         self.database = database
     }
 
-    /// Compares all 11 marts in one read snapshot.
+    /// Compares all 11 marts and the dashboard's summary tables (``ReportSummaries``) in one read snapshot.
     public func verify() throws -> [MartComparison] {
         try database.readTransaction {
             let window = try MartMaintainer.storedWindow(database) ?? 7
@@ -32,9 +32,17 @@ public struct MartVerifier {
                 let batch = "temp.batch_\(mart.name)"
                 try database.execute("DROP TABLE IF EXISTS \(batch); CREATE TABLE \(batch) AS SELECT * FROM main.\(mart.name) WHERE 0")
                 try database.prepare("INSERT INTO \(batch) \(Self.batchDefinition(of: mart))").bind(Self.needsWindow(mart) ? [.integer(window)] : []).run()
-                results.append(try compare(mart, batch: batch))
+                results.append(try compare(mart.name, batch: batch))
             }
-            for mart in MartCatalog.all { try database.execute("DROP TABLE IF EXISTS temp.batch_\(mart.name)") }
+            // The dashboard's summary tables, against the batch encounter facts.
+            let encounterFacts = "temp.batch_\(MartCatalog.encounters.name)"
+            for (name, sql) in zip(ReportSummaries.names, [ReportSummaries.encounterDaysBatch(encounterFacts: encounterFacts),
+                                                           ReportSummaries.patientDaysBatch(encounterFacts: encounterFacts)]) {
+                try database.execute("DROP TABLE IF EXISTS temp.batch_\(name); CREATE TABLE temp.batch_\(name) AS SELECT * FROM main.\(name) WHERE 0")
+                try database.execute("INSERT INTO temp.batch_\(name) \(sql)")
+                results.append(try compare(name, batch: "temp.batch_\(name)"))
+            }
+            for name in MartCatalog.all.map(\.name) + ReportSummaries.names { try database.execute("DROP TABLE IF EXISTS temp.batch_\(name)") }
             return results
         }
     }
@@ -59,16 +67,16 @@ public struct MartVerifier {
         }
     }
 
-    private func compare(_ mart: MartDefinition, batch: String) throws -> MartComparison {
-        let rows = Int(try database.scalar("SELECT count(*) FROM main.\(mart.name)")?.int ?? 0)
-        let missingSQL = "SELECT * FROM \(batch) EXCEPT SELECT * FROM main.\(mart.name)"
-        let unexpectedSQL = "SELECT * FROM main.\(mart.name) EXCEPT SELECT * FROM \(batch)"
+    private func compare(_ table: String, batch: String) throws -> MartComparison {
+        let rows = Int(try database.scalar("SELECT count(*) FROM main.\(table)")?.int ?? 0)
+        let missingSQL = "SELECT * FROM \(batch) EXCEPT SELECT * FROM main.\(table)"
+        let unexpectedSQL = "SELECT * FROM main.\(table) EXCEPT SELECT * FROM \(batch)"
         let missing = Int(try database.scalar("SELECT count(*) FROM (\(missingSQL))")?.int ?? 0)
         let unexpected = Int(try database.scalar("SELECT count(*) FROM (\(unexpectedSQL))")?.int ?? 0)
         var examples: [String] = []
         if missing > 0 { examples += try render(missingSQL, label: "expected") }
         if unexpected > 0 { examples += try render(unexpectedSQL, label: "found") }
-        return MartComparison(mart: mart.name, rows: rows, missing: missing, unexpected: unexpected, examples: examples)
+        return MartComparison(mart: table, rows: rows, missing: missing, unexpected: unexpected, examples: examples)
     }
 
     private func render(_ sql: String, label: String) throws -> [String] {
