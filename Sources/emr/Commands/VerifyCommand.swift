@@ -35,9 +35,10 @@ struct VerifyCommand: ParsableCommand {
         }
         let failed = results.filter { !$0.matches }
         if !failed.isEmpty {
-            throw RuntimeFailure("\(failed.count) of \(results.count) marts differ from their batch definition")
+            throw RuntimeFailure("\(failed.count) of \(results.count) marts and summaries differ from their batch definition")
         }
-        print("verify: all \(results.count) marts equal their batch definition")
+        let marts = results.filter { !ReportSummaries.names.contains($0.mart) }.count
+        print("verify: all \(marts) marts equal their batch definition (and the \(results.count - marts) dashboard summaries theirs)")
     }
 }
 
