@@ -15,7 +15,7 @@ public struct ReportRange: Sendable, Equatable {
 
 /// Every figure of the dashboard (the panels of the batch pipeline's Looker Studio report),
 /// computed for a range of encounter start dates in one read snapshot, from the summary tables
-/// of ``ReportSummaries`` (encounters) and the marts (readmissions, medications, conditions): per
+/// of ``ReportSummaries`` (encounters, patients) and the marts (readmissions, medications, conditions): per
 /// encounter class encounters, distinct patients, claim cost, readmission rate and average
 /// length of stay; class mix by age group; the most dispensed medications by age group;
 /// encounters through the year by month and class; the top diagnoses (type `disorder`) by class.
@@ -69,12 +69,19 @@ public struct DashboardReport: Sendable {
             SELECT encounter_class, sum(readmission_encounter_count) FROM fact_patient_encounter_readmissions
             WHERE \(encounterFilter) GROUP BY encounter_class
             """).map { ($0[0].text ?? "", $0[1].int ?? 0) })
-        let patientsByClass = Dictionary(uniqueKeysWithValues: try rows("""
-            SELECT encounter_class, count(DISTINCT patient_id) FROM report_patient_days WHERE \(encounterFilter) GROUP BY encounter_class
-            """).map { ($0[0].text ?? "", $0[1].int ?? 0) })
+        // Distinct patients per class and overall, from one scan in (patient, class) order.
+        var patientsByClass: [String: Int64] = [:]
+        var patients: Int64 = 0
+        var lastPatient: String?
+        for row in try rows("""
+            SELECT patient_id, encounter_class FROM report_patient_days WHERE \(encounterFilter) GROUP BY patient_id, encounter_class
+            """) {
+            patientsByClass[row[1].text ?? "", default: 0] += 1
+            if row[0].text != lastPatient { patients += 1; lastPatient = row[0].text }
+        }
         let classes = try rows("""
             SELECT encounter_class, sum(encounter_count), emr_decimal_sum(total_claim_cost), sum(duration_seconds), sum(duration_count)
-            FROM report_encounter_days WHERE \(encounterFilter) GROUP BY encounter_class ORDER BY sum(encounter_count) DESC, encounter_class
+            FROM report_class_days WHERE \(encounterFilter) GROUP BY encounter_class ORDER BY sum(encounter_count) DESC, encounter_class
             """).map { row -> ClassFigures in
             let name = row[0].text ?? "", count = row[1].int ?? 0, readmitted = readmissions[name] ?? 0
             let seconds = row[3].int ?? 0, stays = row[4].int ?? 0
@@ -82,22 +89,19 @@ public struct DashboardReport: Sendable {
                                 readmissions: readmitted, readmissionRatePercent: count > 0 ? Double(readmitted) * 100 / Double(count) : 0,
                                 averageLengthOfStayDays: stays > 0 ? Double(seconds) / Double(stays) / 86_400 : nil)
         }
-        let totals = [
-            try rows("SELECT sum(encounter_count), emr_decimal_sum(total_claim_cost) FROM report_encounter_days WHERE \(encounterFilter)").first ?? [],
-            try rows("SELECT count(DISTINCT patient_id) FROM report_patient_days WHERE \(encounterFilter)").first ?? [],
-        ]
-
+        // Grouped first, named after (a join per summary row costs more than the grouping).
+        let ageNames = Dictionary(uniqueKeysWithValues: try db.prepare("SELECT age_group_id, age_group_description FROM age_groups").rows()
+            .map { ($0[0].int ?? 0, SQLiteValue.text($0[1].text ?? "")) })
         let byAge = try grouped(rows("""
-            SELECT d.age_group_id, g.age_group_description, d.encounter_class, sum(d.encounter_count)
-            FROM report_encounter_days d JOIN age_groups g ON g.age_group_id = d.age_group_id
-            WHERE d.\(encounterFilter) GROUP BY 1, 2, 3 ORDER BY 1, 3
-            """))
+            SELECT age_group_id, encounter_class, sum(encounter_count) FROM report_age_days
+            WHERE \(encounterFilter) GROUP BY 1, 2 ORDER BY 1, 2
+            """).map { [$0[0], ageNames[$0[0].int ?? 0] ?? .text(""), $0[1], $0[2]] })
         let medications = try grouped(rows("""
-            SELECT medication_description, medication_code, age_group_id, age_group_description, sum(total_dispenses)
-            FROM fact_top_medications_by_patient_age_group WHERE \(encounterFilter) GROUP BY 1, 2, 3, 4 ORDER BY 1, 3
-            """).map { [.null, $0[0], $0[3], $0[4]] })
+            SELECT medication_description, age_group_id, sum(total_dispenses)
+            FROM fact_top_medications_by_patient_age_group WHERE \(encounterFilter) GROUP BY 1, 2 ORDER BY 1, 2
+            """).map { [.null, $0[0], ageNames[$0[1].int ?? 0] ?? .text(""), $0[2]] })
         let months = try grouped(rows("""
-            SELECT CAST(substr(start_date, 6, 2) AS INTEGER), encounter_class, sum(encounter_count) FROM report_encounter_days
+            SELECT CAST(substr(start_date, 6, 2) AS INTEGER), encounter_class, sum(encounter_count) FROM report_class_days
             WHERE \(encounterFilter) GROUP BY 1, 2 ORDER BY 1, 2
             """).map { row in [row[0], .text(monthNames[Int(row[0].int ?? 1) - 1]), row[1], row[2]] })
         let diagnoses = try grouped(rows("""
@@ -106,11 +110,18 @@ public struct DashboardReport: Sendable {
             GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2
             """).map { [.null, $0[0], $0[1], $0[2]] })
         return DashboardReport(
-            range: range, encounters: totals[0].first?.int ?? 0, patients: totals[1].first?.int ?? 0,
-            totalClaimCost: totals[0].count > 1 ? totals[0][1].text ?? "0" : "0", classes: classes, classesByAgeGroup: byAge,
+            range: range, encounters: classes.reduce(0) { $0 + $1.encounters }, patients: patients,
+            totalClaimCost: try Self.total(db, classes), classes: classes, classesByAgeGroup: byAge,
             topMedications: Array(medications.sorted { ($0.total, $1.label) > ($1.total, $0.label) }.prefix(topMedications)),
             monthsOfYear: monthsOfYearFilled(months),
             topDiagnoses: diagnoses.map { Group(label: $0.label, counts: Array($0.counts.prefix(topDiagnoses))) })
+    }
+
+    /// The exact sum of the classes' claim costs.
+    static func total(_ db: SQLiteDatabase, _ classes: [ClassFigures]) throws -> String {
+        var total: SQLiteValue = .null
+        for c in classes { total = try db.prepare("SELECT emr_decimal_add(?1, ?2)").bind(total, .text(c.totalClaimCost)).rows().first?.first ?? total }
+        return total.text ?? "0"
     }
 
     public static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -36,8 +36,7 @@ public struct MartVerifier {
             }
             // The dashboard's summary tables, against the batch encounter facts.
             let encounterFacts = "temp.batch_\(MartCatalog.encounters.name)"
-            for (name, sql) in zip(ReportSummaries.names, [ReportSummaries.encounterDaysBatch(encounterFacts: encounterFacts),
-                                                           ReportSummaries.patientDaysBatch(encounterFacts: encounterFacts)]) {
+            for (name, sql) in zip(ReportSummaries.names, ReportSummaries.batchDefinitions(encounterFacts: encounterFacts)) {
                 try database.execute("DROP TABLE IF EXISTS temp.batch_\(name); CREATE TABLE temp.batch_\(name) AS SELECT * FROM main.\(name) WHERE 0")
                 try database.execute("INSERT INTO temp.batch_\(name) \(sql)")
                 results.append(try compare(name, batch: "temp.batch_\(name)"))
