@@ -32,15 +32,19 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// With a token configured, `/` and `/api/...` need `Authorization: Bearer <token>`; the probes
-/// and `/metrics` stay open. The token is compared in constant time and never logged.
+/// With a token configured, `/` and `/api/...` need `Authorization: Bearer <token>` (the page
+/// `/` also takes `?token=`); the probes and `/metrics` stay open. The token is compared in constant time and never logged.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
     static var openPaths: Set<String> { ["/livez", "/readyz", "/metrics"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
-        let given = Array((request.headers[.authorization] ?? "").utf8)
+        // A browser cannot send a header when it opens the dashboard: `/?token=...` also works
+        // for the page itself (its script then sends the bearer header to the API).
+        var header = request.headers[.authorization] ?? ""
+        if request.uri.path == "/", header.isEmpty, let token = request.uri.queryParameters.get("token") { header = "Bearer \(token)" }
+        let given = Array(header.utf8)
         let expected = Array("Bearer ".utf8) + token
         var difference = given.count ^ expected.count
         for i in 0..<expected.count { difference |= Int((i < given.count ? given[i] : 0) ^ expected[i]) }

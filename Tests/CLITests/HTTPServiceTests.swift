@@ -152,6 +152,11 @@ struct HTTPServiceTests {
         #expect(try await Self.get("\(base)/api/v1/marts").status == 401)
         #expect(try await Self.get("\(base)/api/v1/marts", token: "wrong").status == 401)
         #expect(try await Self.get("\(base)/api/v1/quarantine", token: token).status == 200)
+        #expect(try await Self.get("\(base)/").status == 401)
+        #expect(try await Self.get("\(base)/?token=wrong").status == 401)
+        let page = try await Self.get("\(base)/?token=\(token)")
+        #expect(page.status == 200 && page.text.contains("data-metric=\"encounters\""))
+        #expect(try await Self.get("\(base)/api/v1/marts?token=\(token)").status == 401, "the query token is for the page only")
         for open in ["/livez", "/readyz", "/metrics"] { #expect(try await Self.get(base + open).status == 200, "\(open)") }
         #expect(!server.stderr.contains(token))
 

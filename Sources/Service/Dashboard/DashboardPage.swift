@@ -101,10 +101,10 @@ const ageColors = ["#e8c547","#b388eb","#ef6f9b","#7d7fd8","#2ab0c5","#3d85e0","
 const fmt = n => Number(n).toLocaleString("en-US");
 const short = n => n >= 1e6 ? (n/1e6).toFixed(2) + "M" : n >= 1e4 ? (n/1e3).toFixed(1) + "K" : fmt(Math.round(n));
 const esc = s => String(s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;","\"":"&quot;","'":"&#39;"}[c]));
-const token = (location.hash.match(/token=([^&]+)/) || [])[1] || localStorage.getItem("emr-token");
-if (token) localStorage.setItem("emr-token", decodeURIComponent(token));
+const token = new URLSearchParams(location.search).get("token") || localStorage.getItem("emr-token");
+if (token) { localStorage.setItem("emr-token", token); history.replaceState(null, "", location.pathname); }
 async function api(path) {
-  const headers = token ? { "Authorization": "Bearer " + decodeURIComponent(token) } : {};
+  const headers = token ? { "Authorization": "Bearer " + token } : {};
   const r = await fetch(path, { headers, cache: "no-store" });
   if (!r.ok) throw new Error(path + ": " + r.status);
   return r.json();
