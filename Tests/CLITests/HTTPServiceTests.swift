@@ -86,6 +86,36 @@ struct HTTPServiceTests {
         #expect(consumer.stdout.contains("consume: read \(produced)") && consumer.stdout.contains("stopped by a shutdown signal"), "\(consumer.stdout)")
     }
 
+    @Test("SIGTERM mid-stream with --http: /readyz never answers 200 again, the batch commits, exit 0 within 10 s, a restart reads exactly the rest")
+    func gracefulShutdown() async throws {
+        let work = try temporaryDirectory("http-term")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let broker = try BrokerProcess()
+        let produced = try generateAndProduce(work, patients: 150, organizations: 12, seed: 23, broker)
+        let state = "\(work)/state.sqlite"
+        let arguments = ["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory, "--group", "term", "--http", "127.0.0.1:0"]
+        let consumer = try ConsumerProcess(arguments + ["--batch-size", "40"], logs: "\(work)/first")
+        let port = try #require(Self.port(of: consumer))
+        let busy = consumer.wait(seconds: 60) { ((try? recordsRead(state)) ?? 0) > 200 }
+        #expect(busy, "no batch applied: \(consumer.stderr.suffix(1_000))")
+        kill(consumer.process.processIdentifier, SIGTERM)
+        let signalled = Date()
+        // From the signal on, readiness is never 200 (503 while the batch commits, then the server is gone).
+        while consumer.process.isRunning, Date().timeIntervalSince(signalled) < 10 {
+            if let reply = try? await Self.get("http://127.0.0.1:\(port)/readyz") {
+                #expect(reply.status == 503, "ready after SIGTERM: \(reply.text)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let status = consumer.exitStatus(within: 10)
+        #expect(status == 0 && Date().timeIntervalSince(signalled) < 12, "exit \(status.map(String.init) ?? "none"): \(consumer.stderr.suffix(1_000))")
+        let first = try recordsRead(state)
+        #expect(consumer.stdout.contains("consume: read \(first)") && first < produced, "\(consumer.stdout) / committed \(first) of \(produced)")
+        let restart = try emr(["consume"] + arguments.dropLast(2) + ["--exit-when-caught-up", "--quiet-period", "1"])
+        #expect(restart.stdout.contains("consume: read \(produced - first) "), "the restart must read exactly the rest: \(restart.stdout)")
+        #expect(try recordsRead(state) == produced)
+    }
+
     @Test("the marts API: paged JSON equals the CSV export row for row, the .csv endpoint is byte-identical to emr export; bad requests and the token")
     func martsAPI() async throws {
         let work = try temporaryDirectory("http-api")
