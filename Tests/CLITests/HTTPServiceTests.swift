@@ -86,6 +86,50 @@ struct HTTPServiceTests {
         #expect(consumer.stdout.contains("consume: read \(produced)") && consumer.stdout.contains("stopped by a shutdown signal"), "\(consumer.stdout)")
     }
 
+    @Test("the .csv endpoint read while the consumer writes: every mart streams whole (header, complete rows, unique grain), row counts never go back")
+    func csvWhileWriting() async throws {
+        let work = try temporaryDirectory("http-writing")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let broker = try BrokerProcess()
+        try emr(["generate", "--out", "\(work)/export", "--patients", "60", "--organizations", "5", "--seed", "24"])
+        let producer = Process()
+        producer.executableURL = try emrExecutable()
+        producer.arguments = ["produce", "--export", "\(work)/export", "--all-facilities", "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                              "--rate", "1500"]
+        producer.standardOutput = FileHandle.nullDevice
+        producer.standardError = FileHandle.nullDevice
+        try producer.run()
+        defer { if producer.isRunning { producer.terminate() } }
+        let state = "\(work)/state.sqlite"
+        let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory, "--http", "127.0.0.1:0",
+                                            "--batch-size", "100"], logs: "\(work)/consumer")
+        let port = try #require(Self.port(of: consumer))
+        #expect(consumer.wait(seconds: 60) { ((try? recordsRead(state)) ?? 0) > 0 })
+        var previous: [String: Int] = [:]
+        var rounds = 0
+        while producer.isRunning || rounds < 2 {
+            rounds += 1
+            for mart in MartCatalog.all {
+                let reply = try await Self.get("http://127.0.0.1:\(port)/api/v1/marts/\(mart.name).csv")
+                #expect(reply.status == 200, "\(mart.name): \(reply.status)")
+                let rows = try CSVRows.parse(reply.body)
+                #expect(rows.first == mart.columns, "\(mart.name): header")
+                #expect(rows.dropFirst().allSatisfy { $0.count == mart.columns.count }, "\(mart.name): a row with missing fields")
+                let grain = mart.grain.map { mart.columns.firstIndex(of: $0)! }
+                let keys = rows.dropFirst().map { row in grain.map { row[$0] }.joined(separator: "\u{1F}") }
+                #expect(Set(keys).count == keys.count, "\(mart.name): a grain key twice")
+                if ["fact_patient_encounters", "fact_patient_conditions", "fact_patient_medications", "dim_patients"].contains(mart.name) {
+                    #expect(keys.count >= previous[mart.name, default: 0], "\(mart.name): \(keys.count) rows after \(previous[mart.name, default: 0])")
+                }
+                previous[mart.name] = keys.count
+            }
+            if rounds > 200 { break }
+        }
+        #expect(rounds >= 2, "no reads happened during the stream")
+        kill(consumer.process.processIdentifier, SIGTERM)
+        #expect(consumer.exitStatus(within: 15) == 0)
+    }
+
     @Test("SIGTERM mid-stream with --http: /readyz never answers 200 again, the batch commits, exit 0 within 10 s, a restart reads exactly the rest")
     func gracefulShutdown() async throws {
         let work = try temporaryDirectory("http-term")
