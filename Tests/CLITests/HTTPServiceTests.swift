@@ -17,9 +17,9 @@ struct HTTPServiceTests {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
-    static func get(_ url: String, token: String? = nil) async throws -> Reply {
+    static func get(_ url: String, token: String? = nil, timeout: Double = 30) async throws -> Reply {
         var request = URLRequest(url: URL(string: url)!)
-        request.timeoutInterval = 30
+        request.timeoutInterval = timeout
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
@@ -146,10 +146,11 @@ struct HTTPServiceTests {
         let signalled = Date()
         // From the signal on, readiness is never 200 (503 while the batch commits, then the server is gone).
         while consumer.process.isRunning, Date().timeIntervalSince(signalled) < 10 {
-            if let reply = try? await Self.get("http://127.0.0.1:\(port)/readyz") {
+            // Short timeouts: a request caught by the server's shutdown must not hold the loop.
+            if let reply = try? await Self.get("http://127.0.0.1:\(port)/readyz", timeout: 1) {
                 #expect(reply.status == 503, "ready after SIGTERM: \(reply.text)")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(50))
         }
         let status = consumer.exitStatus(within: 10)
         #expect(status == 0 && Date().timeIntervalSince(signalled) < 12, "exit \(status.map(String.init) ?? "none"): \(consumer.stderr.suffix(1_000))")
@@ -241,6 +242,16 @@ struct HTTPServiceTests {
         #expect(usage.status == 2, "\(usage.stderr)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.exitStatus(within: 15) == 0)
+
+        // emr verify notices one tampered mart row: exit 1, the mart named.
+        do {
+            let db = try SQLiteDatabase(path: state)
+            try db.execute("UPDATE dim_providers SET name = 'Tampered' WHERE provider_id = (SELECT min(provider_id) FROM dim_providers)")
+            db.close()
+        }
+        let verify = try run(try emrExecutable(), ["verify", "--state", state])
+        #expect(verify.status == 1 && verify.stdout.contains("dim_providers") && verify.stdout.contains("DIFFERS: 1 rows missing, 1 unexpected")
+                && verify.stderr.contains("1 of"), "\(verify.stdout) \(verify.stderr)")
     }
 }
 

@@ -1,0 +1,48 @@
+import Foundation
+import Marts
+import State
+import Synthea
+import Testing
+
+/// The verifier itself: one tampered row of each kind of table (row-level fact, aggregate,
+/// distinct dimension, dashboard summary) is reported as exactly that difference, and nothing
+/// else is (issue 16's first point: many tests rely on `verify` finding what is wrong).
+@Suite("emr verify finds a tampered row of every kind, and only that")
+struct VerifierTests {
+    /// A generated export applied in one state (no Kafka).
+    static func harness() throws -> MartHarness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("verifier-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 25, organizations: 4, seed: 17)).write(to: directory)
+        let h = try MartHarness()
+        try h.apply(try loadVersions(directory))
+        return h
+    }
+
+    @Test("a changed, a deleted and an added row are reported in that table with counts and examples", arguments: [
+        // (table, tampering SQL, missing, unexpected)
+        ("fact_patient_encounters", "UPDATE fact_patient_encounters SET total_claim_cost = '1.23' WHERE encounter_id = (SELECT max(encounter_id) FROM fact_patient_encounters)", 1, 1),
+        ("fact_patient_encounters", "UPDATE fact_patient_encounters SET days_between_encounters = 0.5 WHERE encounter_id = (SELECT min(encounter_id) FROM fact_patient_encounters)", 1, 1),
+        ("fact_patient_medications", "DELETE FROM fact_patient_medications WHERE patient_medication_id = (SELECT min(patient_medication_id) FROM fact_patient_medications)", 1, 0),
+        ("fact_patient_encounters_by_month", "UPDATE fact_patient_encounters_by_month SET encounter_count = encounter_count + 1 WHERE (encounter_class, encounter_month) = (SELECT encounter_class, encounter_month FROM fact_patient_encounters_by_month ORDER BY 1, 2 LIMIT 1)", 1, 1),
+        ("fact_patient_encounter_readmissions", "INSERT INTO fact_patient_encounter_readmissions VALUES ('Nonesuch', '2001-01-01', 0, 1)", 0, 1),
+        ("dim_conditions", "DELETE FROM dim_conditions WHERE condition_code = (SELECT min(condition_code) FROM dim_conditions)", 1, 0),
+        ("dim_patients", "UPDATE dim_patients SET first_name = 'Tampered' WHERE patient_id = (SELECT min(patient_id) FROM dim_patients)", 1, 1),
+        ("report_class_days", "UPDATE report_class_days SET duration_seconds = duration_seconds + 1 WHERE (encounter_class, start_date) = (SELECT encounter_class, start_date FROM report_class_days ORDER BY 2, 1 LIMIT 1)", 1, 1),
+        ("report_patient_days", "DELETE FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days) AND start_date = (SELECT min(start_date) FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days))", 1, 0),
+    ] as [(String, String, Int, Int)])
+    func tamperedRow(table: String, tampering: String, missing: Int, unexpected: Int) throws {
+        let h = try Self.harness()
+        let before = try h.verify()
+        #expect(before.filter { !$0.matches }.isEmpty, "the untouched state must verify: \(before.filter { !$0.matches })")
+        #expect(before.count == MartCatalog.all.count + ReportSummaries.names.count, "every mart and summary is compared")
+        try h.store.database.execute(tampering)
+        #expect(h.store.database.changes == 1, "the tampering must change exactly one row")
+        let after = try h.verify()
+        let differing = after.filter { !$0.matches }
+        #expect(differing.map(\.mart) == [table], "\(table): differing \(differing.map(\.mart))")
+        let result = try #require(after.first { $0.mart == table })
+        #expect(result.missing == missing && result.unexpected == unexpected, "\(table): missing \(result.missing), unexpected \(result.unexpected)")
+        #expect(result.examples.count == missing + unexpected && !result.examples.isEmpty, "\(table): examples \(result.examples)")
+    }
+}
