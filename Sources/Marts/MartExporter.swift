@@ -26,36 +26,53 @@ public struct MartExporter {
     /// partial files, and readers never see a half-written export. A non-empty `directory` is
     /// refused unless `replace` (then the old export is swapped out once the new one is whole).
     public func exportCSV(to directory: String, replace: Bool = false, marts: [MartDefinition] = MartCatalog.all) throws -> ExportSummary {
+        try export(.csv, to: directory, replace: replace, marts: marts)
+    }
+
+    /// The export in any format, all marts read in one transaction (one consistent point in
+    /// time), written atomically as ``exportCSV(to:replace:marts:)`` describes.
+    public func export(_ format: ExportFormat, to directory: String, replace: Bool = false, marts: [MartDefinition] = MartCatalog.all) throws -> ExportSummary {
         try ExportDirectory.write(to: directory, replace: replace) { staging in
-            var summary = try writeCSV(into: staging, marts: marts)
+            var summary = try database.readTransaction { () throws -> ExportSummary in
+                let rows: [String: Int]
+                switch format {
+                case .csv: rows = try writeCSV(into: staging, marts: marts)
+                case .jsonl: rows = try JSONLinesExport.write(database, into: staging, marts: marts)
+                case .sqlite: rows = try SQLiteExport.write(database, into: staging, marts: marts, offsets: try storedOffsets())
+                }
+                let summary = ExportSummary(directory: staging, rows: rows, offsets: try storedOffsets())
+                try Self.writeManifest(summary, format: format, marts: marts, source: database.path)
+                return summary
+            }
             summary.directory = directory
             return summary
         }
     }
 
-    private func writeCSV(into directory: String, marts: [MartDefinition]) throws -> ExportSummary {
-        try database.readTransaction {
-            var rows: [String: Int] = [:]
-            for mart in marts {
-                let path = (directory as NSString).appendingPathComponent("\(mart.name).csv")
-                let writer = try CSVWriter(path: path, header: mart.columns)
-                let statement = try database.prepare(Self.selectSQL(mart))
-                var count = 0
-                for row in try statement.rows() {
-                    try writer.write(row.map(Self.field))
-                    count += 1
-                }
-                try writer.close()
-                rows[mart.name] = count
-            }
-            var offsets: [String: Int64] = [:]
-            for row in try database.prepare("SELECT topic, partition, next_offset FROM consumed_offsets ORDER BY topic, partition").rows() {
-                offsets["\(row[0].text ?? "")/\(row[1].int ?? 0)"] = row[2].int ?? 0
-            }
-            let summary = ExportSummary(directory: directory, rows: rows, offsets: offsets)
-            try Self.writeManifest(summary, marts: marts, source: database.path)
-            return summary
+    /// Next offset per `topic/partition` as stored in the state file.
+    func storedOffsets() throws -> [String: Int64] {
+        var offsets: [String: Int64] = [:]
+        for row in try database.prepare("SELECT topic, partition, next_offset FROM consumed_offsets ORDER BY topic, partition").rows() {
+            offsets["\(row[0].text ?? "")/\(row[1].int ?? 0)"] = row[2].int ?? 0
         }
+        return offsets
+    }
+
+    private func writeCSV(into directory: String, marts: [MartDefinition]) throws -> [String: Int] {
+        var rows: [String: Int] = [:]
+        for mart in marts {
+            let path = (directory as NSString).appendingPathComponent("\(mart.name).csv")
+            let writer = try CSVWriter(path: path, header: mart.columns)
+            let statement = try database.prepare(Self.selectSQL(mart))
+            var count = 0
+            while try statement.step() {
+                try writer.write((0..<mart.columns.count).map { Self.field(statement.value($0)) })
+                count += 1
+            }
+            try writer.close()
+            rows[mart.name] = count
+        }
+        return rows
     }
 
     /// Every exported column of a mart in export order, ordered by its grain.
@@ -81,18 +98,31 @@ public struct MartExporter {
         return DecimalText.parse(text).map(DecimalText.canonical) ?? text
     }
 
-    private static func writeManifest(_ summary: ExportSummary, marts: [MartDefinition], source: String) throws {
+    private static func writeManifest(_ summary: ExportSummary, format: ExportFormat, marts: [MartDefinition], source: String) throws {
         let manifest: [String: Any] = [
-            "format": "csv",
+            "format": format.rawValue,
             "exported_at": ISOTime.now,
             "state": source,
-            "marts": marts.map { ["name": $0.name, "file": "\($0.name).csv", "rows": summary.rows[$0.name] ?? 0, "columns": $0.columns] },
+            "marts": marts.map { mart -> [String: Any] in
+                ["name": mart.name, "file": format == .sqlite ? SQLiteExport.fileName : "\(mart.name).\(format.rawValue)",
+                 "rows": summary.rows[mart.name] ?? 0, "columns": mart.columns]
+            },
             "offsets": summary.offsets.keys.sorted().map { key -> [String: Any] in
                 let parts = key.split(separator: "/")
                 return ["topic": String(parts[0]), "partition": Int(parts[1]) ?? 0, "next_offset": summary.offsets[key] ?? 0]
             },
         ]
-        let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try data.write(to: URL(fileURLWithPath: (summary.directory as NSString).appendingPathComponent("manifest.json")))
     }
+}
+
+/// The formats of `emr export`.
+public enum ExportFormat: String, Sendable, CaseIterable {
+    /// One `<mart>.csv` per mart (spec section 9).
+    case csv
+    /// One `<mart>.jsonl` per mart: an object per row, keys in column order.
+    case jsonl
+    /// One SQLite database `marts.sqlite`: a table per mart, typed, grain as primary key.
+    case sqlite
 }

@@ -201,16 +201,7 @@ struct HTTPServiceTests {
             for (index, (row, fields)) in zip(rows, exported.dropFirst()).enumerated() {
                 for (column, field) in zip(mart.columns, fields) {
                     let value = row[column]
-                    let same: Bool = switch value {
-                    case let text as String: text == field
-                    // Foundation on Linux parses long decimals as NSDecimalNumber (exact digits).
-                    case let decimal as NSDecimalNumber: Decimal(string: field) == decimal.decimalValue
-                    case let number as Int: Int(field) == number
-                    case let number as Double: Double(field) == number
-                    case let number as NSNumber: Double(field).map { $0 == number.doubleValue } ?? false
-                    default: field.isEmpty
-                    }
-                    if !same { Issue.record("\(mart.name) row \(index) \(column): API \(String(describing: value)) vs export '\(field)'"); break }
+                    if !JSONValues.same(value, field) { Issue.record("\(mart.name) row \(index) \(column): API \(String(describing: value)) vs export '\(field)'"); break }
                 }
             }
         }
@@ -276,5 +267,20 @@ enum CSVRows {
         }
         if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
         return rows
+    }
+}
+
+/// A JSON value (as Foundation parsed it) against the CSV export's field for it.
+enum JSONValues {
+    static func same(_ value: Any?, _ field: String) -> Bool {
+        switch value {
+        case let text as String: text == field
+        // Foundation on Linux parses long decimals as NSDecimalNumber (exact digits).
+        case let decimal as NSDecimalNumber: Decimal(string: field) == decimal.decimalValue
+        case let number as Int: Int(field) == number
+        case let number as Double: Double(field) == number
+        case let number as NSNumber: Double(field).map { $0 == number.doubleValue } ?? false
+        default: field.isEmpty
+        }
     }
 }

@@ -1,0 +1,47 @@
+import Foundation
+import State
+
+/// `emr export --format sqlite`: one database, `marts.sqlite`, with a table per mart (the
+/// state file's declared column types, the grain as primary key, rows in grain order) and the
+/// manifest as tables (`manifest`: format, export time, source; `manifest_offsets`: the next
+/// offset of every partition the snapshot reflects; `manifest_marts`: rows per mart). Written
+/// by a connection of its own while the state file is read in one transaction.
+enum SQLiteExport {
+    static let fileName = "marts.sqlite"
+
+    static func write(_ db: SQLiteDatabase, into directory: String, marts: [MartDefinition], offsets: [String: Int64]) throws -> [String: Int] {
+        let out = try SQLiteDatabase(path: (directory as NSString).appendingPathComponent(fileName))
+        defer { out.close() }
+        var rows: [String: Int] = [:]
+        try out.transaction {
+            for mart in marts {
+                let declared = Dictionary(uniqueKeysWithValues: try db.prepare("SELECT name, type FROM pragma_table_info(?1)").bind(.text(mart.name)).rows()
+                    .map { ($0[0].text ?? "", $0[1].text ?? "") })
+                let columns = mart.columns.map { "\($0) \(declared[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "TEXT")" }
+                try out.execute("CREATE TABLE \(mart.name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(mart.grain.joined(separator: ", ")))) WITHOUT ROWID")
+                let insert = try out.prepare("INSERT INTO \(mart.name) VALUES (\((1...mart.columns.count).map { "?\($0)" }.joined(separator: ", ")))")
+                let select = try db.prepare(MartExporter.selectSQL(mart))
+                var count = 0
+                while try select.step() {
+                    try insert.bind((0..<mart.columns.count).map { select.value($0) }).run()
+                    count += 1
+                }
+                rows[mart.name] = count
+            }
+            try out.execute("""
+                CREATE TABLE manifest (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE manifest_offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
+                CREATE TABLE manifest_marts (name TEXT PRIMARY KEY, rows INTEGER NOT NULL);
+                """)
+            for (name, value) in [("format", "sqlite"), ("exported_at", ISOTime.now), ("state", db.path)] {
+                try out.prepare("INSERT INTO manifest VALUES (?1, ?2)").bind(.text(name), .text(value)).run()
+            }
+            for (key, next) in offsets {
+                let parts = key.split(separator: "/")
+                try out.prepare("INSERT INTO manifest_offsets VALUES (?1, ?2, ?3)").bind(.text(String(parts[0])), .integer(Int64(parts[1]) ?? 0), .integer(next)).run()
+            }
+            for (name, count) in rows { try out.prepare("INSERT INTO manifest_marts VALUES (?1, ?2)").bind(.text(name), .integer(Int64(count))).run() }
+        }
+        return rows
+    }
+}
