@@ -38,6 +38,33 @@ struct CommandCoverageTests {
         #expect(plain.stdout.contains("p-bad") || plain.stdout.contains("emr.raw.patients"), "\(plain.stdout)")
     }
 
+    @Test("an offset gap through the CLI: exit 1 naming topic/partition, stored offset and log start; --accept-gap records it and goes on")
+    func offsetGap() throws {
+        let work = try temporaryDirectory("gap")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let broker = try BrokerProcess()
+        _ = try generateAndProduce(work, patients: 8, organizations: 2, seed: 43, broker)
+        let state = "\(work)/state.sqlite"
+        try consume(state, broker, group: "g")
+        let stored = try StateStore(readingExisting: state, migrations: MartSchema.migrations).storedOffsets()["emr.raw.encounters"] ?? [:]
+        let (partition, next) = try #require(stored.max { $0.value < $1.value }, "no encounters consumed")
+        // The embedded broker keeps about 5 MiB per partition: 100 values of 60 KB push the log start past the stored offset.
+        let filler = String(repeating: String(repeating: "x", count: 60_000) + "\n", count: 100)
+        let pushed = try run(try executableOnPath("kcat"), ["-P", "-b", broker.bootstrap, "-t", "emr.raw.encounters", "-p", String(partition)], input: filler)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let base = ["consume", "--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory, "--group", "g",
+                    "--exit-when-caught-up", "--quiet-period", "1"]
+        let refused = try run(try emrExecutable(), base)
+        let line = refused.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(refused.status == 1 && line.contains("emr.raw.encounters/\(partition)") && line.contains("next offset \(next)")
+                && line.contains("older than the log start") && line.contains("--accept-gap"), "\(refused.status): \(line)")
+        #expect(try StateStore(readingExisting: state, migrations: MartSchema.migrations).acceptedGaps().isEmpty)
+        try emr(base + ["--accept-gap"])
+        let gaps = try StateStore(readingExisting: state, migrations: MartSchema.migrations).acceptedGaps()
+        #expect(gaps.count == 1 && gaps.first?.topic == "emr.raw.encounters" && gaps.first?.partition == partition
+                && gaps.first?.fromOffset == next && (gaps.first?.toOffset ?? 0) > next, "\(gaps)")
+    }
+
     @Test("a state file built with one readmission window refuses another; topics list and verify; no secret in debug logs")
     func windowTopicsAndSecrets() throws {
         let work = try temporaryDirectory("window")

@@ -128,5 +128,15 @@ struct ProduceEndToEndTests {
         #expect(missing.stderr.contains("/nonexistent-export"))
         let both = try run(emr, ["produce", "--export", "x", "--all-facilities", "--facility", "y"])
         #expect(both.status == 2)
+        // An unknown facility in a real export: exit 1 naming organizations.csv and the id, nothing published.
+        let work = try temporaryDirectory("unknown-facility")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        _ = try run(emr, ["generate", "--out", work, "--patients", "3", "--organizations", "2", "--seed", "61"])
+        let broker = try BrokerProcess()
+        let unknown = try run(emr, ["produce", "--export", work, "--facility", "no-such-org", "--brokers", broker.bootstrap,
+                                    "--topics", packageRoot.appendingPathComponent("topics").path])
+        #expect(unknown.status == 1 && unknown.stderr.contains("organizations.csv") && unknown.stderr.contains("no-such-org"), "\(unknown.stderr)")
+        let kcat = try run(try executableOnPath("kcat"), ["-C", "-b", broker.bootstrap, "-t", "emr.raw.organizations", "-o", "beginning", "-e", "-q"])
+        #expect(kcat.stdout.isEmpty, "records were published for an unknown facility: \(kcat.stdout.prefix(200))")
     }
 }
