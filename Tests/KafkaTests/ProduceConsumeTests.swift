@@ -111,10 +111,12 @@ struct ProduceConsumeTests {
         do {
             let consumer = try cluster.consumer(group: "g-restart")
             try consumer.subscribe(topics: ["t.restart"])
-            while firstRun.count < 80 {
+            let deadline = Date().addingTimeInterval(60)
+            while firstRun.count < 80 && Date() < deadline {
                 let batch = try consumer.poll(maxMessages: 80 - firstRun.count, timeoutMs: 500)
                 firstRun += batch
             }
+            #expect(firstRun.count == 80, "read \(firstRun.count) of 80 within 60 s")
             var next: [TopicPartition: Int64] = [:]
             for m in firstRun { next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1) }
             try consumer.commit(next)

@@ -93,8 +93,8 @@ struct SlicingTests {
 
     @Test("the external sorter returns every record in key order whatever it spilled")
     func externalSorter() throws {
-        var rng = SystemRandomNumberGenerator()
-        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        // Replayable: EMR_TEST_SEED=<the seed printed on failure>.
+        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
         var generator = SplitMix(seed: seed)
         let sorter = ExternalSorter(memoryBudget: 4 << 10)
         var expected: [[UInt8]] = []

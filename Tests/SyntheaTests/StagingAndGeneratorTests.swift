@@ -88,7 +88,8 @@ struct StagingAndGeneratorTests {
 
     @Test("generated data reads back, passes staging and exercises every mart")
     func generatorRealism() throws {
-        let seed = UInt64.random(in: 1...1_000_000)
+        // Replayable: EMR_TEST_SEED=<the seed printed on failure>.
+        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gen-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let summary = try ExportGenerator(options: GeneratorOptions(patients: 300, organizations: 20, seed: seed)).write(to: dir)
