@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "Pipeline", "Marts", "State", "Kafka",
+                "Pipeline", "Marts", "Staging", "State", "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -111,17 +111,15 @@ public struct DashboardReport: Sendable {
             """).map { [.null, $0[0], $0[1], $0[2]] })
         return DashboardReport(
             range: range, encounters: classes.reduce(0) { $0 + $1.encounters }, patients: patients,
-            totalClaimCost: try Self.total(db, classes), classes: classes, classesByAgeGroup: byAge,
+            totalClaimCost: Self.total(classes), classes: classes, classesByAgeGroup: byAge,
             topMedications: Array(medications.sorted { ($0.total, $1.label) > ($1.total, $0.label) }.prefix(topMedications)),
             monthsOfYear: monthsOfYearFilled(months),
             topDiagnoses: diagnoses.map { Group(label: $0.label, counts: Array($0.counts.prefix(topDiagnoses))) })
     }
 
     /// The exact sum of the classes' claim costs.
-    static func total(_ db: SQLiteDatabase, _ classes: [ClassFigures]) throws -> String {
-        var total: SQLiteValue = .null
-        for c in classes { total = try db.prepare("SELECT emr_decimal_add(?1, ?2)").bind(total, .text(c.totalClaimCost)).rows().first?.first ?? total }
-        return total.text ?? "0"
+    static func total(_ classes: [ClassFigures]) -> String {
+        DecimalText.canonical(classes.compactMap { DecimalText.parse($0.totalClaimCost) }.reduce(0, +))
     }
 
     public static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

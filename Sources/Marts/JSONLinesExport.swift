@@ -1,5 +1,6 @@
 import Foundation
 import State
+import Synthea
 
 /// `emr export --format jsonl`: `<mart>.jsonl` per mart, one JSON object per row with the
 /// spec's column names in column order; integers and doubles as JSON numbers (doubles with
@@ -14,7 +15,11 @@ enum JSONLinesExport {
                 throw ExportError("\(path): cannot create file")
             }
             defer { try? handle.close() }
-            let keys = mart.columns.map { Array("\"\(escape($0))\":".utf8) }
+            let keys = mart.columns.map { column -> [UInt8] in
+                var key: [UInt8] = []
+                JSONText.appendString(column, to: &key)
+                return key + [UInt8(ascii: ":")]
+            }
             let statement = try db.prepare(MartExporter.selectSQL(mart))
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 17)
@@ -24,7 +29,7 @@ enum JSONLinesExport {
                 for (i, key) in keys.enumerated() {
                     if i > 0 { buffer.append(UInt8(ascii: ",")) }
                     buffer.append(contentsOf: key)
-                    buffer.append(contentsOf: value(statement.value(i)).utf8)
+                    append(statement.value(i), to: &buffer)
                 }
                 buffer.append(contentsOf: "}\n".utf8)
                 count += 1
@@ -39,31 +44,13 @@ enum JSONLinesExport {
         return rows
     }
 
-    static func value(_ value: SQLiteValue) -> String {
+    static func append(_ value: SQLiteValue, to buffer: inout [UInt8]) {
         switch value {
-        case .null: "null"
-        case .integer(let v): String(v)
-        case .real(let v): v.isFinite ? MartExporter.plain(v) : "null"
-        case .text(let v): "\"\(escape(v))\""
-        case .blob(let v): "\"\(escape(String(decoding: v, as: UTF8.self)))\""
+        case .null: buffer.append(contentsOf: "null".utf8)
+        case .integer(let v): buffer.append(contentsOf: String(v).utf8)
+        case .real(let v): buffer.append(contentsOf: (v.isFinite ? MartExporter.plain(v) : "null").utf8)
+        case .text(let v): JSONText.appendString(v, to: &buffer)
+        case .blob(let v): JSONText.appendString(String(decoding: v, as: UTF8.self), to: &buffer)
         }
-    }
-
-    /// A JSON string's content: quotes, backslashes and control characters escaped.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

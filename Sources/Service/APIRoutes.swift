@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Marts
+import Staging
 import State
 import Synthea
 
@@ -149,23 +150,11 @@ public struct APIRoutes: Sendable {
         return JSONResponse.make(ReportJSON.object(report))
     }
 
-    /// A calendar date `YYYY-MM-DD`, nil when absent or empty, else 400.
+    /// A calendar date `YYYY-MM-DD` (staging's rule), nil when absent or empty, else 400.
     static func date(_ text: String?, _ name: String) throws -> String? {
         guard let text, !text.isEmpty else { return nil }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-        guard text.count == 10, parts.count == 3, let y = parts[0], let m = parts[1], let d = parts[2], (1...12).contains(m),
-              (1...Self.daysIn(month: m, year: y)).contains(d) else {
-            throw BadRequest(message: "\(name): '\(text.prefix(32))' is not a date YYYY-MM-DD")
-        }
+        guard FieldParser.parse(text, as: .date) != nil else { throw BadRequest(message: "\(name): '\(text.prefix(32))' is not a date YYYY-MM-DD") }
         return text
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
     }
 
     /// `limit` from 1 to `max`, else 400.

@@ -48,15 +48,7 @@ enum MartPages {
     }
 
     static func encode(_ values: [SQLiteValue]) throws -> String {
-        let array: [Any] = values.map { value in
-            switch value {
-            case .integer(let v): NSNumber(value: v)
-            case .real(let v): NSNumber(value: v)
-            case .text(let v): v
-            case .blob(let v): String(decoding: v, as: UTF8.self)
-            case .null: NSNull()
-            }
-        }
+        let array = values.map(json)
         let data = try JSONSerialization.data(withJSONObject: array)
         return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

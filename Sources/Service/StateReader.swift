@@ -22,8 +22,7 @@ public struct StateReader: Sendable {
     /// closing the connection (for responses streamed over several writes).
     public func openSnapshot() throws -> SQLiteDatabase {
         let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
-        try store.database.execute("BEGIN DEFERRED")
-        _ = try store.database.scalar("SELECT count(*) FROM sqlite_master")
+        try store.database.beginReadSnapshot()
         return store.database
     }
 }

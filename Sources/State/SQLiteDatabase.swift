@@ -127,11 +127,16 @@ public final class SQLiteDatabase {
     /// Runs `body` in a read transaction: every query inside sees one consistent snapshot of
     /// the database (in WAL mode, also while another connection commits).
     public func readTransaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN DEFERRED")
+        try beginReadSnapshot()
         defer { try? execute("COMMIT") }
-        // The snapshot starts with the first read.
-        _ = try scalar("SELECT count(*) FROM sqlite_master")
         return try body()
+    }
+
+    /// Begins a read transaction and takes its snapshot now (it starts with the first read);
+    /// it lasts until COMMIT or until the connection closes.
+    public func beginReadSnapshot() throws(StateError) {
+        try execute("BEGIN DEFERRED")
+        _ = try scalar("SELECT count(*) FROM sqlite_master")
     }
 
     /// Rows changed by the last statement.

@@ -1,6 +1,7 @@
-/// Writes JSON text for flat string objects, keeping key order (the CSV header's order).
-enum JSONText {
-    static func object(keys: [String], values: [String]) -> [UInt8] {
+/// Writes JSON text for flat objects, keeping key order (a CSV header's, a mart's columns):
+/// shared by the producer (raw rows) and the JSON Lines export.
+public enum JSONText {
+    public static func object(keys: [String], values: [String]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(values.reduce(keys.count * 8) { $0 + $1.utf8.count + 4 })
         for (i, key) in keys.enumerated() {
@@ -13,7 +14,8 @@ enum JSONText {
         return out
     }
 
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let utf8 = text.utf8
         if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
