@@ -41,27 +41,22 @@ public final class ConsumerLoopService: Service {
         status.update { $0.consuming = true; $0.group = options.groupID }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
-                    let thread = Thread {
-                        do {
-                            let service = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger)
-                            let totals = try service.run(
-                                progress: { p in
-                                    status.update(from: p, group: options.groupID)
-                                    progress(p)
-                                },
-                                batchApplied: { outcome, seconds in metrics.batchApplied(outcome, seconds: seconds) },
-                                shouldStop: { stop.load(ordering: .relaxed) })
-                            self.outcome.withLock { $0 = (totals, stop.load(ordering: .relaxed)) }
-                            status.update { $0.ready = false; $0.reason = "consume loop ended" }
-                            done.resume()
-                        } catch {
-                            status.update { $0.ready = false; $0.reason = "consume loop failed: \(error)" }
-                            done.resume(throwing: error)
-                        }
+                try await BlockingThread.run(name: "emr-consume") {
+                    do {
+                        let service = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger)
+                        let totals = try service.run(
+                            progress: { p in
+                                status.update(from: p, group: options.groupID)
+                                progress(p)
+                            },
+                            batchApplied: { outcome, seconds in metrics.batchApplied(outcome, seconds: seconds) },
+                            shouldStop: { stop.load(ordering: .relaxed) })
+                        self.outcome.withLock { $0 = (totals, stop.load(ordering: .relaxed)) }
+                        status.update { $0.ready = false; $0.reason = "consume loop ended" }
+                    } catch {
+                        status.update { $0.ready = false; $0.reason = "consume loop failed: \(error)" }
+                        throw error
                     }
-                    thread.name = "emr-consume"
-                    thread.start()
                 }
             } onCancel: {
                 stop.store(true, ordering: .relaxed)

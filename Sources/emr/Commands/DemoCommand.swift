@@ -71,19 +71,10 @@ struct DemoCommand: AsyncParsableCommand {
             serving = Task { try await ServiceRunner.run([.init(service: server)], logger: logger) }
         }
         // The pipeline blocks: it runs on a thread of its own, not on the concurrency pool.
-        try await Self.onThread { try self.pipeline(statePath: statePath, status: status, metrics: metrics, logger: logger) }
+        try await BlockingThread.run(name: "emr-demo") { try self.pipeline(statePath: statePath, status: status, metrics: metrics, logger: logger) }
         if let serving {
             print("demo: serving the dashboard until Ctrl-C")
             try await serving.value
-        }
-    }
-
-    static func onThread(_ body: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
-            let thread = Thread {
-                do { try body(); done.resume() } catch { done.resume(throwing: error) }
-            }
-            thread.start()
         }
     }
 
