@@ -67,13 +67,16 @@ struct ResilienceTests {
         consumerThread.start()
         defer { stop.store(true, ordering: .relaxed) }
 
+        // Checked once more at the deadline: under a full suite this task may not be scheduled
+        // for many seconds (blocking tests hold the cooperative pool), and the consumer's own
+        // thread is what is measured, not this task's turn.
         func waitFor(_ seconds: Double, _ condition: (Observed) -> Bool) async throws -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if observed.withLock({ condition($0) }) { return true }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            return false
+            return observed.withLock { condition($0) }
         }
         let launched = Date()
         #expect(try await waitFor(180) { $0.read > 0 }, "\(context): the consumer never started")
@@ -95,7 +98,9 @@ struct ResilienceTests {
         #expect(caughtUp, "\(context): read \(observed.withLock { $0.read }) of \(records.count) after the outage")
         #expect(try await waitFor(10) { $0.readyAgain }, "\(context): ready again after the outage")
         stop.store(true, ordering: .relaxed)
+        let stopping = Date()
         #expect(try await waitFor(30) { $0.finished }, "\(context): the consumer did not stop")
+        print("outage test: stopped \(Date().timeIntervalSince(stopping)) s after the request")
         let final = observed.withLock { $0 }
         #expect(final.failure == nil, "\(context): \(final.failure ?? "")")
         #expect(final.read == records.count && final.rejected == 0, "\(context): read \(final.read), rejected \(final.rejected)")
