@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 EMR = .build/$(CONFIG)/emr
 
-.PHONY: all setup build release test demo broker bench clean
+.PHONY: all setup build release test demo broker bench image compose-test builtin-topics clean
 
 all: build
 
@@ -33,6 +33,18 @@ broker: build
 bench: setup release
 	bash scripts/bench-kafka.sh .build/release/emr
 	bash scripts/bench-consume.sh 600 .build/release/emr
+
+# The container image (docker, or podman where no Docker engine runs; see README).
+image:
+	bash scripts/build-image.sh
+
+# docker-compose.yml for real: image, stack up, readiness, SIGKILL and restart, exact counts, SIGTERM.
+compose-test:
+	bash scripts/compose-test.sh
+
+# Regenerates the topic declarations compiled into emr after topics/ changed.
+builtin-topics:
+	bash scripts/builtin-topics.sh
 
 clean:
 	rm -rf .build demo-out .emr-bootstrap

@@ -38,8 +38,8 @@ public final class KafkaAdmin: Sendable {
         try ClusterMetadata.watermarks(client.handle, partition, timeoutMs: timeoutMs)
     }
 
-    /// Creates the declared topics that are missing (replication factor capped at the broker
-    /// count), then verifies all of them.
+    /// Creates the declared topics that are missing (replication factor and
+    /// `min.insync.replicas` capped at the broker count), then verifies all of them.
     public func apply(_ catalog: TopicCatalog) throws(KafkaError) -> [TopicApplyResult] {
         let existing = Set(try topics().map(\.name))
         let brokers = try brokerCount()
@@ -87,7 +87,10 @@ public final class KafkaAdmin: Sendable {
                 throw KafkaError(.topic, message: "\(declaration.file): \(String(cBuffer: errstr))")
             }
             newTopics.append(topic)
-            for (name, value) in declaration.configs.sorted(by: { $0.key < $1.key }) {
+            for (name, declared) in declaration.configs.sorted(by: { $0.key < $1.key }) {
+                // Capped like the replication factor: on a one-node cluster (docker compose) a
+                // topic needing 2 in-sync replicas of 1 would refuse every acks=all write.
+                let value = name == "min.insync.replicas" ? String(min(Int32(declared) ?? 1, replication)) : declared
                 let err = rd_kafka_NewTopic_set_config(topic, name, value)
                 if err.isError { throw KafkaError(.topic, err, "\(declaration.file): config \(name)=\(value)") }
             }

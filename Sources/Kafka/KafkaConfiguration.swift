@@ -33,7 +33,8 @@ public struct KafkaConfiguration: Sendable, Equatable {
         }
         for (name, value) in environment where name.hasPrefix(environmentPrefix) {
             let suffix = name.dropFirst(environmentPrefix.count)
-            guard suffix != "PROPERTIES_FILE", !suffix.isEmpty else { continue }
+            // An empty variable counts as unset (compose files pass optional ones through empty).
+            guard suffix != "PROPERTIES_FILE", !suffix.isEmpty, !value.isEmpty else { continue }
             config.properties[suffix.lowercased().replacingOccurrences(of: "_", with: ".")] = value
         }
         return config

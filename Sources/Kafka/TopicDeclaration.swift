@@ -110,19 +110,28 @@ public struct TopicCatalog: Sendable {
             throw KafkaError(.topic, message: "\(directory): cannot list topic declarations: \(error.localizedDescription)")
         }
         guard !names.isEmpty else { throw KafkaError(.topic, message: "\(directory): no *.properties topic declarations") }
-        var topics: [TopicDeclaration] = []
+        var files: [(file: String, text: String)] = []
         for name in names {
             let path = (directory as NSString).appendingPathComponent(name)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw KafkaError(.topic, message: "\(path): cannot read")
             }
-            let topic = try TopicDeclaration.parse(text, file: path)
+            files.append((path, text))
+        }
+        return try TopicCatalog(parsing: files)
+    }
+
+    /// Parses declarations given as text (`file` names each in errors); refuses duplicates.
+    public init(parsing files: [(file: String, text: String)]) throws(KafkaError) {
+        var topics: [TopicDeclaration] = []
+        for (file, text) in files {
+            let topic = try TopicDeclaration.parse(text, file: file)
             if let other = topics.first(where: { $0.name == topic.name }) {
-                throw KafkaError(.topic, message: "\(path): topic \(topic.name) is already declared in \(other.file)")
+                throw KafkaError(.topic, message: "\(file): topic \(topic.name) is already declared in \(other.file)")
             }
             topics.append(topic)
         }
-        return TopicCatalog(topics: topics)
+        self.init(topics: topics)
     }
 
     /// The raw topics, by entity.

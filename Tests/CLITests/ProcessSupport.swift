@@ -38,10 +38,12 @@ struct ProcessResult {
 }
 
 /// Runs a program to completion, feeding `input` on stdin.
-func run(_ executable: URL, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+func run(_ executable: URL, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+         directory: String? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     let out = Pipe(), err = Pipe(), inp = Pipe()
     process.standardOutput = out

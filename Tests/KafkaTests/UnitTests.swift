@@ -61,7 +61,7 @@ struct UnitTests {
         #expect(catalog.deadLetterTopic != nil)
     }
 
-    @Test("configuration comes from the environment and a properties file; secrets are redacted")
+    @Test("configuration comes from the environment and a properties file; empty variables count as unset; secrets are redacted")
     func configurationSources() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-\(UUID().uuidString).properties")
         try "# SASL\nsecurity.protocol=SASL_SSL\nsasl.username=u\nsasl.password=from-file\n".write(to: file, atomically: true, encoding: .utf8)
@@ -70,6 +70,9 @@ struct UnitTests {
             "EMR_KAFKA_PROPERTIES_FILE": file.path,
             "EMR_KAFKA_SASL_PASSWORD": "from-env",
             "EMR_KAFKA_SASL_MECHANISM": "PLAIN",
+            // compose files pass optional variables through empty: the file's value stays
+            "EMR_KAFKA_SASL_USERNAME": "",
+            "EMR_KAFKA_SSL_CA_LOCATION": "",
             "UNRELATED": "x",
         ])
         #expect(config.properties == [

@@ -8,8 +8,12 @@ struct BrokerCommand: ParsableCommand {
         commandName: "broker",
         abstract: "Run an embedded Kafka-protocol broker (librdkafka's mock cluster) until SIGINT/SIGTERM.",
         discussion: """
-            Creates every topic declared under --topics before any client can connect, prints the
-            bootstrap address on stdout and writes it to --bootstrap-file.
+            Creates every declared topic (built in, or under --topics) before any client can
+            connect, prints the bootstrap address on stdout and writes it to --bootstrap-file.
+            The brokers listen on loopback ports the system picks; --port adds a fixed bootstrap
+            port on 127.0.0.1 (clients bootstrap there, then talk to the brokers' own loopback
+            ports, so they must share this host's network: processes here, or containers with
+            network_mode: host).
 
             Limits: it keeps about 5 MiB per partition and silently drops older messages; it has no
             CreateTopics (undeclared topics are auto-created with 4 partitions); transactions are
@@ -18,6 +22,7 @@ struct BrokerCommand: ParsableCommand {
             Examples:
               emr broker
               emr broker --count 3 --bootstrap-file /tmp/emr.bootstrap &
+              emr broker --port 9092 &   # then the default --brokers localhost:9092 works
               EMR_BROKERS=$(cat /tmp/emr.bootstrap) emr topics verify
             """
     )
@@ -28,11 +33,15 @@ struct BrokerCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write the bootstrap address to this file (atomically).", valueName: "file"))
     var bootstrapFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("A fixed bootstrap port on 127.0.0.1 (relayed to the first broker).", valueName: "port"))
+    var port: Int?
+
     @OptionGroup var topics: TopicsDirectoryOption
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (1...3).contains(count) else { throw ValidationError("--count must be 1, 2 or 3") }
+        try OptionChecks.check(port, "--port", 1...65_535)
     }
 
     func run() throws {
@@ -40,7 +49,8 @@ struct BrokerCommand: ParsableCommand {
         let catalog = try topics.catalog()
         let broker = try EmbeddedBroker(brokers: count, logger: logger)
         try broker.createTopics(catalog)
-        let address = broker.bootstrapServers
+        let forwarder = try port.map { try BootstrapForwarder(port: UInt16($0), upstream: broker.bootstrapServers.components(separatedBy: ",")[0], logger: logger) }
+        let address = forwarder?.address ?? broker.bootstrapServers
         if let bootstrapFile {
             do {
                 try Data((address + "\n").utf8).write(to: URL(fileURLWithPath: bootstrapFile), options: .atomic)
@@ -53,6 +63,6 @@ struct BrokerCommand: ParsableCommand {
         let signal = SignalWaiter.waitForTermination()
         logger.notice("\(signal): stopping embedded broker")
         if let bootstrapFile { try? FileManager.default.removeItem(atPath: bootstrapFile) }
-        withExtendedLifetime(broker) {}
+        withExtendedLifetime((broker, forwarder)) {}
     }
 }

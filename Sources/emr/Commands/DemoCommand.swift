@@ -88,7 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("   " + ["patients", "encounters", "conditions", "medications", "organizations", "providers"]
             .map { "\($0) \(generated.rows[$0] ?? 0)" }.joined(separator: ", "))
 
-        step("starting the embedded broker with the topics declared under \(topics.directory)/")
+        step("starting the embedded broker with the topics declared \(topics.directory.map { "under \($0)/" } ?? "in emr (topics/)")")
         let broker = try EmbeddedBroker(brokers: 1, logger: logger)
         try broker.createTopics(catalog)
         let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)

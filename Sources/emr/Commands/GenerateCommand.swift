@@ -14,6 +14,7 @@ struct GenerateCommand: ParsableCommand {
             Examples:
               emr generate --out demo-out/export --patients 200
               emr generate --out /tmp/big --patients 100000 --organizations 400 --seed 7
+              emr generate --out /export --keep-existing   # containers: a mounted export is kept
             """
     )
 
@@ -35,6 +36,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Last year with encounters.")
     var endYear: Int = 2025
 
+    @Flag(name: .long, help: "Do nothing when --out already holds an export (patients.csv): a user's own export mounted there is kept.")
+    var keepExisting = false
+
     func validate() throws {
         try OptionChecks.nonEmpty(out, "--out")
         try OptionChecks.check(patients, "--patients", 1...10_000_000)
@@ -45,6 +49,10 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if keepExisting, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("patients.csv")) {
+            print("kept the export already in \(out) (--keep-existing)")
+            return
+        }
         let options = GeneratorOptions(patients: patients, organizations: organizations, seed: seed, startYear: startYear, endYear: endYear)
         let started = ContinuousClock.now
         let interactive = isatty(STDERR_FILENO) == 1

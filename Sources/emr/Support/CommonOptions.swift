@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import Pipeline
 
 /// `--brokers` and the librdkafka pass-through, shared by every command that talks to Kafka.
 struct KafkaOptions: ParsableArguments {
@@ -39,13 +40,16 @@ struct LoggingOptions: ParsableArguments {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// `--topics`: where topic declarations live.
+/// `--topics`: where topic declarations live; without it, the declarations compiled into emr
+/// (the repository's `topics/`), so every command runs from any directory.
 struct TopicsDirectoryOption: ParsableArguments {
-    @Option(name: .customLong("topics"), help: ArgumentHelp("Directory of topic declarations.", valueName: "dir"))
-    var directory: String = "topics"
+    @Option(name: .customLong("topics"),
+            help: ArgumentHelp("Directory of topic declarations (*.properties) instead of the built-in ones (also EMR_TOPICS).", valueName: "dir"))
+    var directory: String? = ProcessInfo.processInfo.environment["EMR_TOPICS"].flatMap { $0.isEmpty ? nil : $0 }
 
     func catalog() throws -> TopicCatalog {
-        try TopicCatalog.load(directory: directory)
+        if let directory { return try TopicCatalog.load(directory: directory) }
+        return try BuiltInTopics.catalog()
     }
 }
 

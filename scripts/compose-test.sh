@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# `make compose-test`: docker-compose.yml run for real with containers.
+#   1. the base images (podman hosts without a registry) and the project image from the Dockerfile;
+#   2. docker-compose.yml validated (also with --profile monitoring);
+#   3. the stack up with deploy/compose-test/embedded-broker.yml (the embedded broker in place
+#      of apache/kafka, which cannot be pulled here): topics, generate, three producers, consumer;
+#   4. the consumer ready; killed with SIGKILL mid-stream, restarted by its restart policy;
+#   5. every producer exits 0, lag 0, records read = records produced (nothing lost or doubled),
+#      the marts through the HTTP API, `emr verify` inside the container;
+#   6. SIGTERM: the consumer exits 0; everything the test created is removed.
+# Podman: Debian's docker-compose (v1) drives podman's Docker-compatible API. Docker: `docker compose`.
+set -euo pipefail
+source "$(dirname "$0")/container-engine.sh"
+cd "$REPO_ROOT"
+
+PATIENTS="${COMPOSE_TEST_PATIENTS:-80}"
+SPEEDUP="${COMPOSE_TEST_SPEEDUP:-20000000}"
+PROJECT="emrcomposetest"
+BASE="http://127.0.0.1:8080"
+WORK="$(mktemp -d /tmp/emr-compose-test.XXXXXX)"
+pids=()
+compose_files=(-f docker-compose.yml -f deploy/compose-test/embedded-broker.yml)
+
+say() { echo "compose-test: $*"; }
+fail() { echo "compose-test: FAILED: $*" >&2; exit 1; }
+
+# --- 1. images
+build_line="$(bash scripts/build-image.sh | tail -1)"
+say "$build_line"
+image_mb="$(sed -n 's/.*: \([0-9]*\) MB$/\1/p' <<<"$build_line")"
+build_s="$(sed -n 's/.* in \([0-9]*\) s:.*/\1/p' <<<"$build_line")"
+
+# --- the compose tool
+if [ "$ENGINE" = podman ]; then
+  command -v docker-compose >/dev/null || fail "docker-compose is missing (apt-get install docker-compose)"
+  socket="$WORK/podman.sock"
+  podman system service --time=0 "unix://$socket" >"$WORK/podman-service.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.1; done
+  [ -S "$socket" ] || fail "podman's API service did not start (log: $WORK/podman-service.log)"
+  export DOCKER_HOST="unix://$socket"
+  compose() { docker-compose -p "$PROJECT" "$@"; }
+else
+  compose() { docker compose -p "$PROJECT" "$@"; }
+fi
+inspect() { $ENGINE inspect --format "$1" "$2"; }
+container() { compose "${compose_files[@]}" ps -q "$1" 2>/dev/null | head -1; }
+
+cleanup() {
+  local status=$?
+  if [ $status -ne 0 ]; then
+    for s in kafka topics generate producer-a producer-b producer-all consumer; do
+      id="$(container "$s" || true)"
+      [ -n "$id" ] && { echo "--- logs of $s"; $ENGINE logs --tail 30 "$id" 2>&1 || true; }
+    done
+  fi
+  compose "${compose_files[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT
+
+# --- 2. validation
+compose -f docker-compose.yml config -q || fail "docker-compose.yml does not validate"
+compose -f docker-compose.yml --profile monitoring config --services | grep -qx prometheus \
+  || fail "the monitoring profile has no prometheus service"
+compose "${compose_files[@]}" config -q || fail "the embedded-broker override does not validate"
+say "docker-compose.yml validates (also --profile monitoring and the override)"
+
+# Podman runs health checks from systemd timers, and there is no systemd here: run them the
+# way the engine would, every 2 s, for this project's containers.
+if [ "$ENGINE" = podman ]; then
+  ( while true; do
+      for c in $(podman ps --filter "label=com.docker.compose.project=$PROJECT" --format '{{.ID}}'); do
+        podman healthcheck run "$c" >/dev/null 2>&1 || true
+      done
+      sleep 2
+    done ) &
+  pids+=($!)
+fi
+
+# --- 3. up
+export EMR_BROKERS=127.0.0.1:9092 EMR_PATIENTS="$PATIENTS" EMR_SPEEDUP="$SPEEDUP"
+# The two single-facility producers publish the facilities of the generated export (seed 7).
+started=$SECONDS
+compose "${compose_files[@]}" up -d --no-build >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; fail "docker-compose up"; }
+consumer="$(container consumer)"
+[ -n "$consumer" ] || fail "no consumer container"
+
+probe_ready() { $ENGINE exec "$consumer" emr probe --quiet --timeout 3 "$BASE/readyz" >/dev/null 2>&1; }
+wait_ready() {
+  local deadline=$((SECONDS + $1))
+  until probe_ready; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
+  done
+}
+wait_ready 240 || fail "the consumer was not ready within 240 s"
+ready_s=$((SECONDS - started))
+say "consumer ready $ready_s s after up"
+
+# --- 4. SIGKILL mid-stream; the restart policy brings it back
+producers_running=0
+for s in producer-a producer-b producer-all; do
+  [ "$(inspect '{{.State.Status}}' "$(container "$s")")" = running ] && producers_running=$((producers_running + 1))
+done
+restarts_before="$(inspect '{{.RestartCount}}' "$consumer")"
+$ENGINE kill --signal KILL "$consumer" >/dev/null
+killed_at=$SECONDS
+deadline=$((SECONDS + 120))
+until [ "$(inspect '{{.RestartCount}}' "$consumer")" -gt "$restarts_before" ] && [ "$(inspect '{{.State.Status}}' "$consumer")" = running ]; do
+  [ $SECONDS -lt $deadline ] || fail "the consumer was not restarted within 120 s of SIGKILL"
+  sleep 0.5
+done
+wait_ready 180 || fail "the restarted consumer was not ready within 180 s"
+say "SIGKILL with $producers_running producer(s) still publishing: restarted and ready again in $((SECONDS - killed_at)) s"
+
+# --- 5. the stream ends: every producer exits 0, and the consumer catches up exactly
+produced=0
+for s in producer-a producer-b producer-all; do
+  id="$(container "$s")"
+  deadline=$((SECONDS + 300))
+  until [ "$(inspect '{{.State.Status}}' "$id")" = exited ]; do
+    [ $SECONDS -lt $deadline ] || fail "$s still running after 300 s"
+    sleep 1
+  done
+  code="$(inspect '{{.State.ExitCode}}' "$id")"
+  [ "$code" = 0 ] || fail "$s exited $code"
+  count="$($ENGINE logs "$id" 2>&1 | sed -n 's/^produced \([0-9]*\) records.*/\1/p' | tail -1)"
+  [ -n "$count" ] && [ "$count" -gt 0 ] || fail "$s published nothing"
+  produced=$((produced + count))
+done
+
+check() { python3 scripts/compose-check.py "$BASE" "$@"; }
+deadline=$((SECONDS + 240))
+while true; do
+  lag="$(check metric emr_consumer_lag 2>/dev/null || echo x)"
+  read_total="$(check counter records_read 2>/dev/null || echo x)"
+  [ "$lag" = 0 ] && [ "$read_total" = "$produced" ] && break
+  [ $SECONDS -lt $deadline ] || fail "not caught up: lag $lag, records read $read_total of $produced produced"
+  sleep 1
+done
+say "every producer exited 0; $produced records produced, $read_total read exactly once, lag 0"
+
+# The marts through the HTTP API: all 11 present, the dimensions and facts filled.
+check mart-rows >"$WORK/marts"
+[ "$(wc -l <"$WORK/marts")" -eq 11 ] || fail "expected 11 marts from /api/v1/marts: $(cat "$WORK/marts")"
+patients="$(awk '$1 == "dim_patients" { print $2 }' "$WORK/marts")"
+[ "$patients" = "$PATIENTS" ] || fail "dim_patients has $patients rows, the export $PATIENTS patients"
+while read -r mart rows; do
+  [ "$rows" -gt 0 ] || fail "mart $mart is empty"
+  page="$(check mart-page "$mart" 5)"
+  [ "$page" -eq $((rows < 5 ? rows : 5)) ] || fail "/api/v1/marts/$mart gave $page rows on a page of 5 ($rows in all)"
+done <"$WORK/marts"
+$ENGINE exec "$consumer" emr verify --state /var/lib/emr/state.sqlite >"$WORK/verify" 2>&1 \
+  || { cat "$WORK/verify" >&2; fail "emr verify inside the consumer container"; }
+say "11 marts through the API ($patients patients); emr verify in the container: $(tail -1 "$WORK/verify")"
+
+# --- 6. SIGTERM: the batch commits, exit 0
+compose "${compose_files[@]}" stop -t 30 consumer >/dev/null 2>&1
+code="$(inspect '{{.State.ExitCode}}' "$consumer")"
+[ "$code" = 0 ] || fail "the consumer exited $code on SIGTERM"
+say "SUMMARY image ${image_mb} MB built in ${build_s} s; up to ready ${ready_s} s; ${read_total} records consumed exactly once across a SIGKILL; SIGTERM exit 0"
