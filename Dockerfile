@@ -23,7 +23,8 @@ RUN swift build -c release --static-swift-stdlib --product emr \
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends librdkafka1 libsqlite3-0 ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 emr \
  && useradd --system --uid 10001 --gid emr --home-dir /var/lib/emr --shell /usr/sbin/nologin emr \
  && mkdir -p /var/lib/emr /synthea \

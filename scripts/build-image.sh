@@ -13,6 +13,8 @@ if [ "$ENGINE" = podman ]; then
   if [ -d /opt/swift-packages ]; then extra+=(--volume /opt/swift-packages:/opt/swift-packages:ro); fi
   podman build "${extra[@]}" --tag "$EMR_IMAGE" . >/tmp/emr-image-build.log 2>&1 \
     || { tail -40 /tmp/emr-image-build.log >&2; echo "image build failed (log: /tmp/emr-image-build.log)" >&2; exit 1; }
+  # Also under the name Docker's API gives a short name (compose asks podman's API for it).
+  podman tag "$EMR_IMAGE" "$(qualified "$EMR_IMAGE")"
   size=$(podman image inspect --format '{{.Size}}' "$EMR_IMAGE")
 else
   docker build --tag "$EMR_IMAGE" .
