@@ -67,7 +67,10 @@ compose -f docker-compose.yml config -q || fail "docker-compose.yml does not val
 compose -f docker-compose.yml --profile monitoring config --services | grep -qx prometheus \
   || fail "the monitoring profile has no prometheus service"
 compose "${compose_files[@]}" config -q || fail "the embedded-broker override does not validate"
-say "docker-compose.yml validates (also --profile monitoring and the override)"
+if command -v promtool >/dev/null; then
+  promtool check config deploy/prometheus/prometheus.yml >/dev/null || fail "promtool refuses deploy/prometheus/prometheus.yml"
+fi
+say "docker-compose.yml validates (also --profile monitoring and the override); promtool accepts the Prometheus config"
 
 # Podman runs health checks from systemd timers, and there is no systemd here: run them the
 # way the engine would, every 2 s, for this project's containers.
@@ -174,6 +177,12 @@ done <"$WORK/marts"
 $ENGINE exec "$consumer" emr verify --state /var/lib/emr/state.sqlite >"$WORK/verify" 2>&1 \
   || { cat "$WORK/verify" >&2; fail "emr verify inside the consumer container"; }
 say "11 marts through the API ($patients patients); emr verify in the container: $(tail -1 "$WORK/verify")"
+
+# An analyst's export as the README shows it: a one-off container beside the running consumer.
+compose "${compose_files[@]}" run --rm --no-deps consumer export --state /var/lib/emr/state.sqlite \
+    --out /var/lib/emr/exports/compose-test --format jsonl >"$WORK/export" 2>&1 \
+  || { cat "$WORK/export" >&2; fail "docker-compose run --rm consumer export"; }
+say "docker-compose run --rm consumer export: $(grep -m1 '^export:' "$WORK/export" | cut -c1-120)"
 
 # --- 6. SIGTERM: the batch commits, exit 0
 compose "${compose_files[@]}" stop -t 30 consumer >/dev/null 2>&1

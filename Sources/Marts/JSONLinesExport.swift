@@ -7,39 +7,35 @@ import Synthea
 /// the CSV's shortest round-trip digits), exact money and every other text as strings, null as
 /// null. Rows in grain order.
 enum JSONLinesExport {
-    static func write(_ db: SQLiteDatabase, into directory: String, marts: [MartDefinition]) throws -> [String: Int] {
+    static func write(_ db: SQLiteDatabase, into directory: String, tables: [ExportTable]) throws -> [String: Int] {
         var rows: [String: Int] = [:]
-        for mart in marts {
-            let path = (directory as NSString).appendingPathComponent("\(mart.name).jsonl")
+        for table in tables {
+            let path = (directory as NSString).appendingPathComponent("\(table.name).jsonl")
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
                 throw ExportError("\(path): cannot create file")
             }
             defer { try? handle.close() }
-            let keys = mart.columns.map { column -> [UInt8] in
+            let keys = table.columns.map { column -> [UInt8] in
                 var key: [UInt8] = []
                 JSONText.appendString(column, to: &key)
                 return key + [UInt8(ascii: ":")]
             }
-            let statement = try db.prepare(MartExporter.selectSQL(mart))
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 17)
-            var count = 0
-            while try statement.step() {
+            rows[table.name] = try table.forEachRow(in: db) { values in
                 buffer.append(UInt8(ascii: "{"))
                 for (i, key) in keys.enumerated() {
                     if i > 0 { buffer.append(UInt8(ascii: ",")) }
                     buffer.append(contentsOf: key)
-                    append(statement.value(i), to: &buffer)
+                    append(values[i], to: &buffer)
                 }
                 buffer.append(contentsOf: "}\n".utf8)
-                count += 1
                 if buffer.count >= 1 << 16 {
                     try handle.write(contentsOf: buffer)
                     buffer.removeAll(keepingCapacity: true)
                 }
             }
             try handle.write(contentsOf: buffer)
-            rows[mart.name] = count
         }
         return rows
     }

@@ -30,18 +30,22 @@ public struct MartExporter {
     }
 
     /// The export in any format, all marts read in one transaction (one consistent point in
-    /// time), written atomically as ``exportCSV(to:replace:marts:)`` describes.
-    public func export(_ format: ExportFormat, to directory: String, replace: Bool = false, marts: [MartDefinition] = MartCatalog.all) throws -> ExportSummary {
-        try ExportDirectory.write(to: directory, replace: replace) { staging in
+    /// time), written atomically as ``exportCSV(to:replace:marts:)`` describes; de-identified by
+    /// `safeHarbor` when given (the manifest then lists its rules).
+    public func export(_ format: ExportFormat, to directory: String, replace: Bool = false, marts: [MartDefinition] = MartCatalog.all,
+                       safeHarbor: SafeHarbor? = nil) throws -> ExportSummary {
+        let tables = marts.map { safeHarbor?.table(for: $0) ?? .plain($0) }
+        return try ExportDirectory.write(to: directory, replace: replace) { staging in
             var summary = try database.readTransaction { () throws -> ExportSummary in
                 let rows: [String: Int]
                 switch format {
-                case .csv: rows = try writeCSV(into: staging, marts: marts)
-                case .jsonl: rows = try JSONLinesExport.write(database, into: staging, marts: marts)
-                case .sqlite: rows = try SQLiteExport.write(database, into: staging, marts: marts, offsets: try storedOffsets())
+                case .csv: rows = try writeCSV(into: staging, tables: tables)
+                case .jsonl: rows = try JSONLinesExport.write(database, into: staging, tables: tables)
+                case .sqlite: rows = try SQLiteExport.write(database, into: staging, tables: tables, offsets: try storedOffsets(),
+                                                            deidentified: safeHarbor != nil)
                 }
                 let summary = ExportSummary(directory: staging, rows: rows, offsets: try storedOffsets())
-                try Self.writeManifest(summary, format: format, marts: marts, source: database.path)
+                try Self.writeManifest(summary, format: format, tables: tables, source: database.path, deidentified: safeHarbor != nil)
                 return summary
             }
             summary.directory = directory
@@ -58,19 +62,13 @@ public struct MartExporter {
         return offsets
     }
 
-    private func writeCSV(into directory: String, marts: [MartDefinition]) throws -> [String: Int] {
+    private func writeCSV(into directory: String, tables: [ExportTable]) throws -> [String: Int] {
         var rows: [String: Int] = [:]
-        for mart in marts {
-            let path = (directory as NSString).appendingPathComponent("\(mart.name).csv")
-            let writer = try CSVWriter(path: path, header: mart.columns)
-            let statement = try database.prepare(Self.selectSQL(mart))
-            var count = 0
-            while try statement.step() {
-                try writer.write((0..<mart.columns.count).map { Self.field(statement.value($0)) })
-                count += 1
-            }
+        for table in tables {
+            let path = (directory as NSString).appendingPathComponent("\(table.name).csv")
+            let writer = try CSVWriter(path: path, header: table.columns)
+            rows[table.name] = try table.forEachRow(in: database) { values in try writer.write(values.map(Self.field)) }
             try writer.close()
-            rows[mart.name] = count
         }
         return rows
     }
@@ -98,20 +96,23 @@ public struct MartExporter {
         return DecimalText.parse(text).map(DecimalText.canonical) ?? text
     }
 
-    private static func writeManifest(_ summary: ExportSummary, format: ExportFormat, marts: [MartDefinition], source: String) throws {
-        let manifest: [String: Any] = [
+    private static func writeManifest(_ summary: ExportSummary, format: ExportFormat, tables: [ExportTable], source: String,
+                                      deidentified: Bool) throws {
+        var manifest: [String: Any] = [
             "format": format.rawValue,
             "exported_at": ISOTime.now,
             "state": source,
-            "marts": marts.map { mart -> [String: Any] in
-                ["name": mart.name, "file": format == .sqlite ? SQLiteExport.fileName : "\(mart.name).\(format.rawValue)",
-                 "rows": summary.rows[mart.name] ?? 0, "columns": mart.columns]
+            "marts": tables.map { table -> [String: Any] in
+                ["name": table.name, "file": format == .sqlite ? SQLiteExport.fileName : "\(table.name).\(format.rawValue)",
+                 "rows": summary.rows[table.name] ?? 0, "columns": table.columns]
             },
             "offsets": summary.offsets.keys.sorted().map { key -> [String: Any] in
                 let parts = key.split(separator: "/")
                 return ["topic": String(parts[0]), "partition": Int(parts[1]) ?? 0, "next_offset": summary.offsets[key] ?? 0]
             },
+            "deidentified": deidentified,
         ]
+        if deidentified { manifest["deidentification"] = ["method": SafeHarbor.method, "rules": SafeHarbor.rules] }
         let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try data.write(to: URL(fileURLWithPath: (summary.directory as NSString).appendingPathComponent("manifest.json")))
     }

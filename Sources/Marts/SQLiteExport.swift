@@ -9,31 +9,28 @@ import State
 enum SQLiteExport {
     static let fileName = "marts.sqlite"
 
-    static func write(_ db: SQLiteDatabase, into directory: String, marts: [MartDefinition], offsets: [String: Int64]) throws -> [String: Int] {
+    static func write(_ db: SQLiteDatabase, into directory: String, tables: [ExportTable], offsets: [String: Int64],
+                      deidentified: Bool) throws -> [String: Int] {
         let out = try SQLiteDatabase(path: (directory as NSString).appendingPathComponent(fileName))
         defer { out.close() }
         var rows: [String: Int] = [:]
         try out.transaction {
-            for mart in marts {
-                let declared = Dictionary(uniqueKeysWithValues: try db.prepare("SELECT name, type FROM pragma_table_info(?1)").bind(.text(mart.name)).rows()
-                    .map { ($0[0].text ?? "", $0[1].text ?? "") })
-                let columns = mart.columns.map { "\($0) \(declared[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "TEXT")" }
-                try out.execute("CREATE TABLE \(mart.name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(mart.grain.joined(separator: ", ")))) WITHOUT ROWID")
-                let insert = try out.prepare("INSERT INTO \(mart.name) VALUES (\((1...mart.columns.count).map { "?\($0)" }.joined(separator: ", ")))")
-                let select = try db.prepare(MartExporter.selectSQL(mart))
-                var count = 0
-                while try select.step() {
-                    try insert.bind((0..<mart.columns.count).map { select.value($0) }).run()
-                    count += 1
-                }
-                rows[mart.name] = count
+            for table in tables {
+                let declared = Dictionary(uniqueKeysWithValues: try db.prepare("SELECT name, type FROM pragma_table_info(?1)").bind(.text(table.name)).rows()
+                    .map { ($0[0].text ?? "", $0[1].text ?? "") }).merging(table.addedTypes) { $1 }
+                let columns = table.columns.map { "\($0) \(declared[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "TEXT")" }
+                try out.execute("CREATE TABLE \(table.name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(table.mart.grain.joined(separator: ", ")))) WITHOUT ROWID")
+                let insert = try out.prepare("INSERT INTO \(table.name) VALUES (\((1...table.columns.count).map { "?\($0)" }.joined(separator: ", ")))")
+                rows[table.name] = try table.forEachRow(in: db) { values in try insert.bind(values).run() }
             }
             try out.execute("""
                 CREATE TABLE manifest (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE manifest_offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
                 CREATE TABLE manifest_marts (name TEXT PRIMARY KEY, rows INTEGER NOT NULL);
                 """)
-            for (name, value) in [("format", "sqlite"), ("exported_at", ISOTime.now), ("state", db.path)] {
+            var manifest = [("format", "sqlite"), ("exported_at", ISOTime.now), ("state", db.path), ("deidentified", deidentified ? "true" : "false")]
+            if deidentified { manifest += [("deidentification_method", SafeHarbor.method)] + SafeHarbor.rules.enumerated().map { ("deidentification_rule_\($0.offset + 1)", $0.element) } }
+            for (name, value) in manifest {
                 try out.prepare("INSERT INTO manifest VALUES (?1, ?2)").bind(.text(name), .text(value)).run()
             }
             for (key, next) in offsets {

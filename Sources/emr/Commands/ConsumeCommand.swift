@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import Logging
+import Marts
 import Pipeline
 import Service
 
@@ -37,6 +39,13 @@ struct ConsumeCommand: AsyncParsableCommand {
             then turn readiness to 503 at once, commit the batch in progress, stop HTTP and
             exit 0.
 
+            With --snapshot-every DURATION --snapshot-dir DIR a complete export of the marts
+            (--snapshot-format, CSV by default) is written every interval into
+            DIR/<UTC timestamp>/ (atomically, on a thread of its own with a read-only
+            connection: the consume loop never waits for it), DIR/latest is switched to the
+            newest, and the newest --snapshot-keep (24) are kept. A failed snapshot is logged
+            and tried again at the next interval.
+
             Exit codes: 0 stopped by a signal or caught up, 1 runtime failure, 2 usage error.
 
             Examples:
@@ -45,6 +54,7 @@ struct ConsumeCommand: AsyncParsableCommand {
               emr consume --state state.sqlite --group emr-a --batch-size 5000
               emr consume --state /data/state.sqlite --instance-id emr-0 --ready-file /tmp/emr-ready
               emr consume --state state.sqlite --http 127.0.0.1:8080   # then: curl localhost:8080/readyz
+              emr consume --state state.sqlite --snapshot-every 1h --snapshot-dir snapshots --snapshot-keep 48
             """
     )
 
@@ -90,6 +100,18 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("File present while the consumer is ready (brokers reachable, partitions assigned, state writable).", valueName: "file"))
     var readyFile: String?
 
+    @Option(name: .customLong("snapshot-every"), help: ArgumentHelp("Write a complete export of the marts this often (30s, 5m, 1h, 1h30m) into --snapshot-dir.", valueName: "duration"))
+    var snapshotEvery: DurationText?
+
+    @Option(name: .customLong("snapshot-dir"), help: ArgumentHelp("Where scheduled snapshots go: DIR/<UTC timestamp>/, and DIR/latest pointing at the newest.", valueName: "dir"))
+    var snapshotDirectory: String?
+
+    @Option(name: .customLong("snapshot-keep"), help: ArgumentHelp("How many scheduled snapshots to keep (the oldest are removed).", valueName: "k"))
+    var snapshotKeep: Int = 24
+
+    @Option(name: .customLong("snapshot-format"), help: "Format of scheduled snapshots: csv, jsonl or sqlite.")
+    var snapshotFormat: ExportFormat = .csv
+
     @OptionGroup var httpOptions: HTTPOptions
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topics: TopicsDirectoryOption
@@ -106,6 +128,19 @@ struct ConsumeCommand: AsyncParsableCommand {
         try OptionChecks.check(connectTimeout, "--connect-timeout", 1...86_400, unit: " s")
         try OptionChecks.check(maxClockSkew, "--max-clock-skew", 0...86_400, unit: " s")
         try OptionChecks.nonEmpty(readyFile, "--ready-file")
+        try OptionChecks.check(snapshotEvery?.seconds, "--snapshot-every", 1...(30 * 86_400), unit: " s")
+        try OptionChecks.check(snapshotKeep, "--snapshot-keep", 1...100_000)
+        try OptionChecks.nonEmpty(snapshotDirectory, "--snapshot-dir")
+        if (snapshotEvery == nil) != (snapshotDirectory == nil) {
+            throw ValidationError("--snapshot-every and --snapshot-dir go together")
+        }
+    }
+
+    /// The scheduled snapshots, when asked for.
+    func periodicSnapshots(_ logger: Logger) -> PeriodicSnapshots? {
+        guard let snapshotEvery, let snapshotDirectory else { return nil }
+        return PeriodicSnapshots(rotation: SnapshotRotation(directory: snapshotDirectory, keep: snapshotKeep, format: snapshotFormat),
+                                 statePath: state, intervalSeconds: snapshotEvery.seconds, logger: logger)
     }
 
     func options() -> ConsumeOptions {
@@ -134,6 +169,9 @@ struct ConsumeCommand: AsyncParsableCommand {
         let logger = logging.makeLogger("emr.consume")
         let stop = StopSignal()
         let service = try ConsumerService(options: options(), kafka: try kafka.configuration(), catalog: try topics.catalog(), logger: logger)
+        let snapshots = periodicSnapshots(logger)
+        snapshots?.start()
+        defer { snapshots?.stop() }
         let display = ProgressDisplay()
         let result = try service.run(progress: display.show, shouldStop: { stop.isSet })
         display.finish()
@@ -151,6 +189,9 @@ extension ConsumeCommand {
                                        status: status, metrics: metrics, logger: logger)
         let http = HTTPService(address: address, routes: APIRoutes(status: status, metrics: metrics, reader: StateReader(path: options.statePath)),
                                token: try httpOptions.token(), logger: logger)
+        let snapshots = periodicSnapshots(logger)
+        snapshots?.start()
+        defer { snapshots?.stop() }
         try await ServiceRunner.run([
             .init(service: http),
             .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
