@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 EMR = .build/$(CONFIG)/emr
 
-.PHONY: all setup build release test demo broker bench image compose-test builtin-topics clean
+.PHONY: all setup build release test demo broker bench image compose-test builtin-topics docs clean
 
 all: build
 
@@ -45,6 +45,10 @@ compose-test:
 # Regenerates the topic declarations compiled into emr after topics/ changed.
 builtin-topics:
 	bash scripts/builtin-topics.sh
+
+# Regenerates docs/marts.md (the data dictionary) from the code's declarations.
+docs: build
+	$(EMR) marts describe --format markdown > docs/marts.md
 
 clean:
 	rm -rf .build demo-out .emr-bootstrap

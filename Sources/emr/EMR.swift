@@ -12,7 +12,7 @@ struct EMR: AsyncParsableCommand {
             property via --kafka-property KEY=VALUE, --kafka-config FILE, or EMR_KAFKA_<PROPERTY>
             environment variables (EMR_KAFKA_SASL_PASSWORD sets sasl.password).
             """,
-        subcommands: [BrokerCommand.self, TopicsCommand.self, GenerateCommand.self, ProduceCommand.self, ConsumeCommand.self, ServeCommand.self, VerifyCommand.self, ExportCommand.self, SnapshotCommand.self, QuarantineCommand.self, ProbeCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [BrokerCommand.self, TopicsCommand.self, GenerateCommand.self, ProduceCommand.self, ConsumeCommand.self, ServeCommand.self, VerifyCommand.self, ExportCommand.self, SnapshotCommand.self, MartsCommand.self, QuarantineCommand.self, ProbeCommand.self, DemoCommand.self, BenchCommand.self]
     )
 }
 
