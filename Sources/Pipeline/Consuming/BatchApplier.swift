@@ -38,6 +38,27 @@ public struct BatchOutcome: Sendable, Equatable {
     }
 }
 
+/// Where a batch's time went, in seconds: decoding messages, staging records, maintaining the
+/// marts, and the rest of the transaction (BEGIN, quarantine, offsets, counters, dead letters,
+/// COMMIT).
+public struct BatchTimings: Sendable, Equatable {
+    public var decode = 0.0
+    public var stage = 0.0
+    public var marts = 0.0
+    public var commit = 0.0
+
+    public init() {}
+
+    public var total: Double { decode + stage + marts + commit }
+
+    public static func += (a: inout BatchTimings, b: BatchTimings) {
+        a.decode += b.decode
+        a.stage += b.stage
+        a.marts += b.marts
+        a.commit += b.commit
+    }
+}
+
 /// Applied, unchanged and rejected records of one entity.
 public struct EntityOutcome: Sendable, Equatable {
     public var applied = 0
@@ -60,6 +81,8 @@ public final class BatchApplier {
     public let decoder: RecordDecoder
     public let book: OffsetBook
     public let deadLetters: DeadLetterPublisher?
+    /// Where the last batch's time went.
+    public private(set) var lastTimings = BatchTimings()
 
     public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook, deadLetters: DeadLetterPublisher?) {
         self.store = store
@@ -79,6 +102,8 @@ public final class BatchApplier {
             outcome.rejected += 1
             outcome.byEntity[decoder.entities[message.topic]?.rawValue ?? "unknown", default: EntityOutcome()].rejected += 1
         }
+        var timings = BatchTimings()
+        let started = ContinuousClock.now
         try store.inBatch { store in
             for message in messages {
                 let tp = message.topicPartition
@@ -88,15 +113,24 @@ public final class BatchApplier {
                 }
                 outcome.read += 1
                 outcome.offsets[tp] = message.offset + 1
-                switch decoder.decode(message) {
+                let decodeStarted = ContinuousClock.now
+                let decoded = decoder.decode(message)
+                let stageStarted = ContinuousClock.now
+                timings.decode += (stageStarted - decodeStarted).seconds
+                switch decoded {
                 case .undecodable(let reasons):
                     try refuse(message, stage: "decode", reasons: reasons)
                 case .record(let entity, let key, let value, let position):
-                    switch Stager.stage(entity, value: value, key: key) {
+                    let staged = Stager.stage(entity, value: value, key: key)
+                    let martsStarted = ContinuousClock.now
+                    timings.stage += (martsStarted - stageStarted).seconds
+                    switch staged {
                     case .rejected(let reasons):
                         try refuse(message, stage: "staging", reasons: reasons)
                     case .accepted(let record):
-                        if try maintainer.apply(record, at: position) == .applied {
+                        let result = try maintainer.apply(record, at: position)
+                        timings.marts += (ContinuousClock.now - martsStarted).seconds
+                        if result == .applied {
                             outcome.applied += 1
                             outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
                             outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
@@ -116,6 +150,8 @@ public final class BatchApplier {
             try deadLetters?.publish(refused)
             if deadLetters != nil { outcome.deadLetters = refused.count }
         }
+        timings.commit = max(0, (ContinuousClock.now - started).seconds - timings.decode - timings.stage - timings.marts)
+        lastTimings = timings
         book.advance(outcome.offsets)
         return outcome
     }

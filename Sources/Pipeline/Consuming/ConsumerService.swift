@@ -66,6 +66,8 @@ public struct ConsumeProgress: Sendable {
     public var heartbeat = ContinuousClock.now
     /// Batches that could not be written and were tried again.
     public var retries = 0
+    /// Where the applied batches' time went, summed.
+    public var timings = BatchTimings()
     public var rate: Double { activeSeconds > 0 ? Double(totals.read) / activeSeconds : 0 }
 }
 
@@ -222,6 +224,7 @@ public final class ConsumerService {
                     continue
                 }
                 outcome = try session!.applier.apply(batch)
+                state.timings += session!.applier.lastTimings
             } catch where Self.isRetryable(error) {
                 failing = error
                 state.retries += 1

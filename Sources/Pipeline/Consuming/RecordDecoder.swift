@@ -146,6 +146,8 @@ public struct RecordDecoder: Sendable {
 
     /// A JSON object whose values are all strings.
     static func parseObject(_ bytes: [UInt8]) -> Result<[String: String], Reason> {
+        // The shape producers write, in one pass; anything else goes to the full parser below.
+        if let fields = FlatJSONObject.parse(bytes) { return .success(fields) }
         guard String(validating: bytes, as: UTF8.self) != nil else { return .failure(Reason(message: "value: not valid UTF-8")) }
         let any: Any
         do {

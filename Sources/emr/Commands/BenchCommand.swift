@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print throughput figures.",
-        subcommands: [KafkaRoundTrip.self, ReportBench.self]
+        subcommands: [KafkaRoundTrip.self, ConsumeBench.self, ReportBench.self]
     )
 
     /// `emr bench kafka`

@@ -206,8 +206,21 @@ extension ConsumeCommand {
 /// One-line consumer figures.
 enum ConsumeReport {
     static func line(_ p: ConsumeProgress) -> String {
-        String(format: "consume: read %d (applied %d, unchanged %d, rejected %d) in %d batches, %.1f s (first to last message %.2f s, applying %.2f s), %.0f rec/s, %d partitions assigned",
-               p.totals.read, p.totals.applied, p.totals.stale, p.totals.rejected, p.batches, p.elapsedSeconds, p.activeSeconds,
-               p.applySeconds, p.rate, p.assigned) + (p.retries > 0 ? ", \(p.retries) batch retries" : "")
+        let batches = Double(max(p.batches, 1)), t = p.timings
+        return String(format: "consume: read %d (applied %d, unchanged %d, rejected %d) in %d batches, %.1f s (first to last message %.2f s, applying %.2f s), %.0f rec/s, %d partitions assigned",
+                      p.totals.read, p.totals.applied, p.totals.stale, p.totals.rejected, p.batches, p.elapsedSeconds, p.activeSeconds,
+                      p.applySeconds, p.rate, p.assigned) + (p.retries > 0 ? ", \(p.retries) batch retries" : "")
+            + String(format: "; per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; peak RSS %.0f MB",
+                     t.decode / batches * 1000, t.stage / batches * 1000, t.marts / batches * 1000, t.commit / batches * 1000,
+                     ProcessMemory.peakResidentMB)
+    }
+}
+
+/// This process's peak resident set size.
+enum ProcessMemory {
+    static var peakResidentMB: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
     }
 }

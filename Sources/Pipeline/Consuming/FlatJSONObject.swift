@@ -1,0 +1,138 @@
+/// A one-pass parser for the message value the producers write: a flat JSON object whose values
+/// are all strings (`{"Id":"…","START":"…"}`), validating UTF-8 as it goes. It answers nil for
+/// anything else (another shape, a duplicate key, invalid UTF-8, a bad escape), and the caller
+/// then asks Foundation's full parser, which names the exact problem: the fast path never
+/// accepts what the full parser would refuse or read differently.
+enum FlatJSONObject {
+    static func parse(_ bytes: [UInt8]) -> [String: String]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var parser = Cursor(buffer: buffer)
+            return parser.object()
+        }
+    }
+
+    private struct Cursor {
+        let buffer: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        mutating func object() -> [String: String]? {
+            skipSpace()
+            guard next() == UInt8(ascii: "{") else { return nil }
+            var fields: [String: String] = [:]
+            skipSpace()
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+            } else {
+                while true {
+                    guard next() == UInt8(ascii: "\""), let name = string() else { return nil }
+                    skipSpace()
+                    guard next() == UInt8(ascii: ":") else { return nil }
+                    skipSpace()
+                    guard next() == UInt8(ascii: "\""), let value = string() else { return nil }
+                    guard fields.updateValue(value, forKey: name) == nil else { return nil }
+                    skipSpace()
+                    guard let separator = next() else { return nil }
+                    if separator == UInt8(ascii: "}") { break }
+                    guard separator == UInt8(ascii: ",") else { return nil }
+                    skipSpace()
+                }
+            }
+            skipSpace()
+            return index == buffer.count ? fields : nil
+        }
+
+        /// The rest of a string after its opening quote.
+        mutating func string() -> String? {
+            let start = index
+            // Fast path: no escape before the closing quote.
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") {
+                    let text = String(validating: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+                    index += 1
+                    return text
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { return nil }
+                index += 1
+            }
+            guard index < buffer.count else { return nil }
+            // With escapes: collect bytes, then validate once.
+            var out = Array(buffer[start..<index])
+            while index < buffer.count {
+                let byte = buffer[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(validating: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard index < buffer.count else { return nil }
+                    let escape = buffer[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+                    case UInt8(ascii: "b"): out.append(0x08)
+                    case UInt8(ascii: "f"): out.append(0x0c)
+                    case UInt8(ascii: "n"): out.append(0x0a)
+                    case UInt8(ascii: "r"): out.append(0x0d)
+                    case UInt8(ascii: "t"): out.append(0x09)
+                    case UInt8(ascii: "u"):
+                        guard let scalar = unicodeEscape() else { return nil }
+                        out.append(contentsOf: String(Character(scalar)).utf8)
+                    default: return nil
+                    }
+                default:
+                    if byte < 0x20 { return nil }
+                    out.append(byte)
+                }
+            }
+            return nil
+        }
+
+        /// `XXXX` after `\u`, with a following `\uXXXX` low surrogate when it is a high one.
+        mutating func unicodeEscape() -> Unicode.Scalar? {
+            guard let high = hex4() else { return nil }
+            if (0xD800...0xDBFF).contains(high) {
+                guard index + 1 < buffer.count, buffer[index] == UInt8(ascii: "\\"), buffer[index + 1] == UInt8(ascii: "u") else { return nil }
+                index += 2
+                guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
+                return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+            }
+            return Unicode.Scalar(high)  // nil for a lone low surrogate
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard index + 4 <= buffer.count else { return nil }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = buffer[index]
+                index += 1
+                let digit: UInt32
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+
+        mutating func next() -> UInt8? {
+            guard index < buffer.count else { return nil }
+            defer { index += 1 }
+            return buffer[index]
+        }
+
+        func peek() -> UInt8? { index < buffer.count ? buffer[index] : nil }
+
+        mutating func skipSpace() {
+            while index < buffer.count {
+                let byte = buffer[index]
+                guard byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09 else { return }
+                index += 1
+            }
+        }
+    }
+}
