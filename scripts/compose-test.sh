@@ -178,11 +178,13 @@ $ENGINE exec "$consumer" emr verify --state /var/lib/emr/state.sqlite >"$WORK/ve
   || { cat "$WORK/verify" >&2; fail "emr verify inside the consumer container"; }
 say "11 marts through the API ($patients patients); emr verify in the container: $(tail -1 "$WORK/verify")"
 
-# An analyst's export as the README shows it: a one-off container beside the running consumer.
-compose "${compose_files[@]}" run --rm --no-deps consumer export --state /var/lib/emr/state.sqlite \
+# An analyst's export beside the running consumer, through compose. (`docker compose run`, as the
+# README also shows, cannot be run here: compose v1 gives one-off containers legacy links,
+# which podman's API refuses.)
+compose "${compose_files[@]}" exec -T consumer emr export --state /var/lib/emr/state.sqlite \
     --out /var/lib/emr/exports/compose-test --format jsonl >"$WORK/export" 2>&1 \
-  || { cat "$WORK/export" >&2; fail "docker-compose run --rm consumer export"; }
-say "docker-compose run --rm consumer export: $(grep -m1 '^export:' "$WORK/export" | cut -c1-120)"
+  || { cat "$WORK/export" >&2; fail "docker-compose exec consumer emr export"; }
+say "docker-compose exec consumer emr export: $(grep -m1 '^export:' "$WORK/export" | cut -c1-120)"
 
 # --- 6. SIGTERM: the batch commits, exit 0
 compose "${compose_files[@]}" stop -t 30 consumer >/dev/null 2>&1
