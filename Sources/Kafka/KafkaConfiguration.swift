@@ -48,19 +48,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
         } catch {
             throw KafkaError(.configuration, message: "\(path): cannot read properties file: \(error.localizedDescription)")
         }
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
-            guard let eq = line.firstIndex(of: "=") else {
-                throw KafkaError(.configuration, message: "\(path):\(index + 1): expected key=value")
-            }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty else {
-                throw KafkaError(.configuration, message: "\(path):\(index + 1): empty property name")
-            }
-            properties[key] = value
-        }
+        for entry in try PropertiesText.parse(text, file: path, kind: .configuration) { properties[entry.key] = entry.value }
     }
 
     /// Adds `key=value` assignments (as given with `--kafka-property`).

@@ -1,11 +1,13 @@
 import Foundation
 
-/// A topic declared in a file under `topics/` (Java-properties style, one topic a file):
+/// A topic declared in a file under `topics/` (Java properties, read by ``PropertiesText``:
+/// comments are whole lines), one topic a file:
 ///
 ///     # comment
 ///     name=emr.raw.patients
-///     role=raw                 # raw | deadletter
-///     entity=patients          # raw topics: the Synthea entity they carry
+///     # raw | deadletter; raw topics name the Synthea entity they carry
+///     role=raw
+///     entity=patients
 ///     partitions=6
 ///     replication.factor=3
 ///     config.cleanup.policy=delete
@@ -41,23 +43,14 @@ public struct TopicDeclaration: Sendable, Hashable {
     public static func parse(_ text: String, file: String) throws(KafkaError) -> TopicDeclaration {
         var fields: [String: (value: String, line: Int)] = [:]
         var configs: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = Substring(rawLine)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { continue }
-            guard let eq = trimmed.firstIndex(of: "=") else {
-                throw KafkaError(.topic, message: "\(file):\(index + 1): expected key=value, got '\(trimmed)'")
-            }
-            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if key.hasPrefix("config.") {
-                configs[String(key.dropFirst("config.".count))] = value
+        for entry in try PropertiesText.parse(text, file: file, kind: .topic) {
+            if entry.key.hasPrefix("config.") {
+                configs[String(entry.key.dropFirst("config.".count))] = entry.value
             } else {
-                guard ["name", "role", "entity", "partitions", "replication.factor"].contains(key) else {
-                    throw KafkaError(.topic, message: "\(file):\(index + 1): unknown field '\(key)'")
+                guard ["name", "role", "entity", "partitions", "replication.factor"].contains(entry.key) else {
+                    throw KafkaError(.topic, message: "\(file):\(entry.line): unknown field '\(entry.key)'")
                 }
-                fields[key] = (value, index + 1)
+                fields[entry.key] = (entry.value, entry.line)
             }
         }
         func required(_ key: String) throws(KafkaError) -> (value: String, line: Int) {

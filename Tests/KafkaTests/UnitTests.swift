@@ -16,16 +16,18 @@ struct UnitTests {
         #expect(Int32(bitPattern: Murmur2.hash(Array(input.utf8))) == expected)
     }
 
-    @Test("a topic declaration is read field by field")
+    @Test("a topic declaration is read field by field, by the one properties reader (comments are whole lines, as in Java)")
     func parsesTopicDeclaration() throws {
         let text = """
             # comment
+            ! also a comment
             name=emr.raw.patients
             role=raw
-            entity = patients   # trailing comment
+              entity = patients
             partitions=6
             replication.factor=3
             config.retention.ms=-1
+            config.message.format.note=a # b
             """
         let topic = try TopicDeclaration.parse(text, file: "x.properties")
         #expect(topic.name == "emr.raw.patients")
@@ -33,7 +35,14 @@ struct UnitTests {
         #expect(topic.entity == "patients")
         #expect(topic.partitions == 6)
         #expect(topic.replicationFactor == 3)
-        #expect(topic.configs == ["retention.ms": "-1"])
+        #expect(topic.configs == ["retention.ms": "-1", "message.format.note": "a # b"])
+        // The same reader for Kafka settings: a '#' inside a value (a password) is kept.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hash-\(UUID().uuidString).properties")
+        try "# c\nsasl.password = p#ss!word\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var config = KafkaConfiguration()
+        try config.merge(propertiesFile: file.path)
+        #expect(config.properties == ["sasl.password": "p#ss!word"])
     }
 
     @Test("a bad topic declaration names the file, line and field", arguments: [
