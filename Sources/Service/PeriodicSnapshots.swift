@@ -15,6 +15,7 @@ public final class PeriodicSnapshots: Sendable {
     private let stopped = Mutex(false)
     private let wake = NSCondition()
     private let done = Atomic(false)
+    private let started = Atomic(false)
     /// Snapshots written and failed so far.
     public let written = Atomic(0), failed = Atomic(0)
 
@@ -27,6 +28,7 @@ public final class PeriodicSnapshots: Sendable {
 
     /// Starts the thread; the first snapshot comes one interval after the start.
     public func start() {
+        guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         let thread = Thread { [self] in
             while waitInterval() {
                 takeOne()
@@ -39,6 +41,7 @@ public final class PeriodicSnapshots: Sendable {
 
     /// Stops after the snapshot in progress (if any) is complete; waits at most `timeoutSeconds`.
     public func stop(timeoutSeconds: Double = 60) {
+        guard started.load(ordering: .acquiring) else { return }
         wake.lock()
         stopped.withLock { $0 = true }
         wake.broadcast()

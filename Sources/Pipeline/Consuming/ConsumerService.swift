@@ -68,6 +68,8 @@ public struct ConsumeProgress: Sendable {
     public var retries = 0
     /// Where the applied batches' time went, summed.
     public var timings = BatchTimings()
+    /// From each record's Kafka timestamp to the commit of the batch that applied it.
+    public var latency = LatencyHistogram()
     public var rate: Double { activeSeconds > 0 ? Double(totals.read) / activeSeconds : 0 }
 }
 
@@ -225,6 +227,8 @@ public final class ConsumerService {
                 }
                 outcome = try session!.applier.apply(batch)
                 state.timings += session!.applier.lastTimings
+                let committedMs = Int64(Date().timeIntervalSince1970 * 1000)
+                for message in batch { if let sent = message.timestampMs, sent > 0 { state.latency.record(committedMs - sent) } }
             } catch where Self.isRetryable(error) {
                 failing = error
                 state.retries += 1

@@ -24,9 +24,15 @@ struct ConsumeBench: ParsableCommand {
             peak RSS, and the time per batch split into decode, stage, marts and commit. Exits 1
             when verify finds a difference. Use a release build for figures.
 
+            With --rate R (latency): the consumer starts first and waits, ready; the export is then
+            published at a steady R records/s; once everything is applied the consumer is stopped
+            and the time from each record's Kafka timestamp to the commit of the batch that
+            applied it is printed (p50, p99, max).
+
             Examples:
               emr bench consume
               emr bench consume --patients 6000 --partitions 48
+              emr bench consume --patients 100 --rate 1000
             """
     )
 
@@ -42,10 +48,14 @@ struct ConsumeBench: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Batch size of the consumer (default: its own).", valueName: "n"))
     var batchSize: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Publish at this steady rate while the consumer runs, and print latencies.", valueName: "records-per-s"))
+    var rate: Double?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         try OptionChecks.check(patients, "--patients", 1...1_000_000)
+        try OptionChecks.check(rate, "--rate", 1...1_000_000, unit: " records/s")
         try OptionChecks.check(partitions, "--partitions", 1...1_000)
         try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
     }
@@ -72,41 +82,105 @@ struct ConsumeBench: ParsableCommand {
         try broker.createTopics(catalog)
         let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
 
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
-        let produced = try FacilityProducers(options: ProduceOptions(exportDirectory: "\(work)/export", facilities: nil), producer: producer,
-                                             builder: try RecordMessageBuilder(catalog: catalog), logger: logger).run { _ in }
-        try? producer.close(timeoutMs: 10_000)
-        guard produced.lost == 0 else { throw RuntimeFailure("\(produced.lost) records not delivered") }
-        print("produced \(produced.sentTotal) records to \(catalog.rawTopicsByEntity.count) raw topics")
+        var arguments = ["consume", "--brokers", broker.bootstrapServers, "--state", "\(work)/state.sqlite", "--group", "emr-bench-consume"]
+        if let partitions { arguments += ["--topics", try writeTopics(catalog, partitions: partitions, into: work)] }
+        if let batchSize { arguments += ["--batch-size", String(batchSize)] }
+        if let rate {
+            try latency(arguments, kafka: kafka, catalog: catalog, rate: rate, work: work, logger: logger)
+            withExtendedLifetime(broker) {}
+            return
+        }
 
-        let raw = try rawRead(kafka, topics: catalog.topics.filter { $0.role == .raw }.map(\.name), expected: produced.sentTotal, logger: logger)
+        let produced = try publish(kafka: kafka, catalog: catalog, rate: nil, work: work, logger: logger)
+        print("produced \(produced) records to \(catalog.rawTopicsByEntity.count) raw topics")
+
+        let raw = try rawRead(kafka, topics: catalog.topics.filter { $0.role == .raw }.map(\.name), expected: produced, logger: logger)
         print(String(format: "(a) raw read (project's consumer, nothing applied): %d messages in %.2f s = %.0f msg/s",
                      raw.count, raw.seconds, Double(raw.count) / max(raw.seconds, 1e-9)))
 
-        var arguments = ["consume", "--brokers", broker.bootstrapServers, "--state", "\(work)/state.sqlite", "--exit-when-caught-up",
-                         "--quiet-period", "1", "--group", "emr-bench-consume"]
-        if let partitions { arguments += ["--topics", try writeTopics(catalog, partitions: partitions, into: work)] }
-        if let batchSize { arguments += ["--batch-size", String(batchSize)] }
-        let child = try runChild(arguments)
+        let child = try runChild(arguments + ["--exit-when-caught-up", "--quiet-period", "1"])
         guard child.status == 0, let line = child.stdout.split(separator: "\n").last(where: { $0.hasPrefix("consume: read") }) else {
             throw RuntimeFailure("emr consume exited \(child.status): \(child.stderr.suffix(2_000))")
         }
         let figures = try ConsumeFigures(String(line))
-        let rate = Double(figures.read) / max(figures.activeSeconds, 1e-9)
+        let consumeRate = Double(figures.read) / max(figures.activeSeconds, 1e-9)
         let rawRate = Double(raw.count) / max(raw.seconds, 1e-9)
         print(String(format: "(b) emr consume: %d records in %.2f s (first to last message) = %.0f records/s; %d batches; peak RSS %.0f MB",
-                     figures.read, figures.activeSeconds, rate, figures.batches, figures.peakMB))
+                     figures.read, figures.activeSeconds, consumeRate, figures.batches, figures.peakMB))
         print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms",
                      figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs))
-        print(String(format: "ratio consume/raw read: %.4f", rate / rawRate))
+        print(String(format: "ratio consume/raw read: %.4f", consumeRate / rawRate))
 
+        try verify(work, read: figures.read, produced: produced)
+        withExtendedLifetime(broker) {}
+    }
+
+    /// Publishes every facility of the export (paced when `rate` is given); returns the count.
+    private func publish(kafka: KafkaConfiguration, catalog: TopicCatalog, rate: Double?, work: String, logger: Logger) throws -> Int {
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
+        var options = ProduceOptions(exportDirectory: "\(work)/export", facilities: nil)
+        options.rate = rate
+        let produced = try FacilityProducers(options: options, producer: producer, builder: try RecordMessageBuilder(catalog: catalog), logger: logger)
+            .run { _ in }
+        try? producer.close(timeoutMs: 10_000)
+        guard produced.lost == 0 else { throw RuntimeFailure("\(produced.lost) records not delivered") }
+        return produced.sentTotal
+    }
+
+    private func verify(_ work: String, read: Int, produced: Int) throws {
         let store = try StateStore(readingExisting: "\(work)/state.sqlite", migrations: MartSchema.migrations)
         let differences = try MartVerifier(database: store.database).verify().filter { !$0.matches }
         store.database.close()
         guard differences.isEmpty else { throw RuntimeFailure("verify: \(differences.count) mart(s) differ from their batch definition") }
-        guard figures.read == produced.sentTotal else { throw RuntimeFailure("consumed \(figures.read) of \(produced.sentTotal) records") }
+        guard read == produced else { throw RuntimeFailure("consumed \(read) of \(produced) records") }
         print("verify: all 11 marts equal their batch definition")
-        withExtendedLifetime(broker) {}
+    }
+
+    /// The consumer waits, ready; records arrive at `rate`; latencies from its summary.
+    private func latency(_ arguments: [String], kafka: KafkaConfiguration, catalog: TopicCatalog, rate: Double, work: String, logger: Logger) throws {
+        let ready = "\(work)/ready"
+        let process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = arguments + ["--ready-file", ready]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: ready) {
+            guard Date() < deadline, process.isRunning else { throw RuntimeFailure("the consumer was not ready within 60 s") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        print(String(format: "consumer ready; publishing at %.0f records/s", rate))
+        let started = Date()
+        let produced = try publish(kafka: kafka, catalog: catalog, rate: rate, work: work, logger: logger)
+        print(String(format: "produced %d records in %.1f s", produced, Date().timeIntervalSince(started)))
+        // Everything applied: the state file's counter says so.
+        var read: Int64 = 0
+        while read < Int64(produced) {
+            guard Date() < started.addingTimeInterval(Double(produced) / rate + 120), process.isRunning else {
+                throw RuntimeFailure("the consumer applied \(read) of \(produced) records")
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+            read = (try? StateStore(readingExisting: "\(work)/state.sqlite", migrations: MartSchema.migrations).counter("records_read")) ?? 0
+        }
+        process.terminate()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = stdout.split(separator: "\n").last(where: { $0.hasPrefix("consume: read") }),
+              let match = line.firstMatch(of: /p50 (\d+) ms, p99 (\d+) ms, max (\d+) ms/) else {
+            throw RuntimeFailure("no latency in the consumer's summary: \(stdout.suffix(500))")
+        }
+        let figures = try ConsumeFigures(String(line))
+        print("(b) emr consume at \(Int(rate)) records/s: Kafka timestamp to commit p50 \(match.1) ms, p99 \(match.2) ms, max \(match.3) ms; \(figures.batches) batches; peak RSS \(Int(figures.peakMB)) MB")
+        try verify(work, read: figures.read, produced: produced)
+    }
+
+    static func executable() throws -> URL {
+        let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        guard FileManager.default.isExecutableFile(atPath: own.path) else { throw RuntimeFailure("cannot find this emr binary") }
+        return own
     }
 
     /// Reads every raw topic from the start until `expected` messages arrived.
@@ -140,10 +214,7 @@ struct ConsumeBench: ParsableCommand {
 
     private func runChild(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        }
+        process.executableURL = try Self.executable()
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -213,6 +213,9 @@ enum ConsumeReport {
             + String(format: "; per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; peak RSS %.0f MB",
                      t.decode / batches * 1000, t.stage / batches * 1000, t.marts / batches * 1000, t.commit / batches * 1000,
                      ProcessMemory.peakResidentMB)
+            + (p.latency.count > 0
+                ? "; Kafka timestamp to commit: p50 \(p.latency.percentile(0.5)!) ms, p99 \(p.latency.percentile(0.99)!) ms, max \(p.latency.maxMs) ms"
+                : "")
     }
 }
 
