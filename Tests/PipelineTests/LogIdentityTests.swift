@@ -12,16 +12,14 @@ import Testing
 /// far-future `ce_time` stayed current forever.
 @Suite("Consumer service: replaced logs and implausible times", .serialized)
 struct LogIdentityTests {
-    static let shared = PipelineTestbed.sharedExport("dverma-L3c-16p")
 
-    @Test("item 1: a stored offset beyond the log end stops the consumer; --accept-gap records it and reads the log from its start",
-          .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
+    @Test("item 1: a stored offset beyond the log end stops the consumer; --accept-gap records it and reads the log from its start")
     func offsetBeyondLogEnd() throws {
         let (seed, context) = PipelineTestbed.seed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "beyond-end")
         defer { bed.removeWork() }
-        let records = try PipelineTestbed.timedRows(Self.shared)
+        let records = try PipelineTestbed.timedRows(try bed.generatedExport(seed: seed))
         try bed.publishAll(records, random: &random)
         let path = "\(bed.work)/state.sqlite"
         _ = try bed.consumeUntilCaughtUp(path, batchSize: random.int(50...500))
@@ -60,14 +58,13 @@ struct LogIdentityTests {
         }
     }
 
-    @Test("item 1: the state file records its Kafka cluster and refuses another one unless told",
-          .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
+    @Test("item 1: the state file records its Kafka cluster and refuses another one unless told")
     func anotherCluster() throws {
         let (seed, context) = PipelineTestbed.seed()
         var random = SeededRandom(seed: seed)
         let first = try PipelineTestbed(label: "cluster-a")
         defer { first.removeWork() }
-        let records = try PipelineTestbed.timedRows(Self.shared)
+        let records = try PipelineTestbed.timedRows(try first.generatedExport(seed: seed))
         try first.publishAll(records, random: &random)
         let path = "\(first.work)/state.sqlite"
         _ = try first.consumeUntilCaughtUp(path, batchSize: 500)

@@ -42,6 +42,14 @@ struct PipelineTestbed {
 
     func removeWork() { try? FileManager.default.removeItem(atPath: work) }
 
+    /// A Synthea-format export from the project's generator in this bed's work directory, for
+    /// tests that need realistic records but not a particular real export (they never skip).
+    func generatedExport(patients: Int = 16, seed: UInt64) throws -> String {
+        let directory = "\(work)/export"
+        _ = try ExportGenerator(options: GeneratorOptions(patients: patients, organizations: 3, seed: seed)).write(to: directory)
+        return directory
+    }
+
     func partitions(of entity: Entity) -> Int32 {
         catalog.topics.first { $0.name == topics[entity] }!.partitions
     }

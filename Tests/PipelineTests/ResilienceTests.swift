@@ -12,8 +12,6 @@ import Testing
 /// stored offsets that retention has deleted.
 @Suite("Consumer service: broker outages, offset gaps, a locked state file", .serialized)
 struct ResilienceTests {
-    static let shared = PipelineTestbed.sharedExport("dverma-L3c-16p")
-
     /// What a consumer running on its own thread reports back.
     struct Observed: Sendable {
         var read = 0
@@ -24,14 +22,13 @@ struct ResilienceTests {
         var finished = false
     }
 
-    @Test("broker down for several seconds mid-stream and back: not ready meanwhile, then catches up without loss",
-          .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
+    @Test("broker down for several seconds mid-stream and back: not ready meanwhile, then catches up without loss")
     func brokerOutageMidStream() async throws {
         let (seed, context) = PipelineTestbed.seed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "outage")
         defer { bed.removeWork() }
-        var records = try PipelineTestbed.timedRows(Self.shared)
+        var records = try PipelineTestbed.timedRows(try bed.generatedExport(seed: seed))
         records.shuffle(using: &random)
         let half = records.count / 2
         func publish(_ slice: ArraySlice<PipelineTestbed.Record>) throws {
@@ -48,7 +45,9 @@ struct ResilienceTests {
         let observed = Mutex(Observed())
         let stop = Atomic(false)
         let (kafka, catalog, logger, fixed) = (bed.kafka, bed.catalog, bed.logger, options)
+        let ended = DispatchSemaphore(value: 0)
         let consumerThread = Thread {
+            defer { ended.signal() }
             do {
                 let service = try ConsumerService(options: fixed, kafka: kafka, catalog: catalog, logger: logger)
                 _ = try service.run(progress: { p in
@@ -65,7 +64,11 @@ struct ResilienceTests {
             observed.withLock { $0.finished = true }
         }
         consumerThread.start()
-        defer { stop.store(true, ordering: .relaxed) }
+        // Joined before the bed (broker, work directory) goes, also when an expectation failed.
+        defer {
+            stop.store(true, ordering: .relaxed)
+            if ended.wait(timeout: .now() + 60) == .timedOut { Issue.record("\(context): the consumer thread did not end within 60 s") }
+        }
 
         // Checked once more at the deadline: under a full suite this task may not be scheduled
         // for many seconds (blocking tests hold the cooperative pool), and the consumer's own
@@ -110,14 +113,13 @@ struct ResilienceTests {
         try PipelineTestbed.expectMartsEqual(consumed.database, clean.database, context: context)
     }
 
-    @Test("a stored offset older than the log start stops the consumer naming it; --accept-gap records the gap and goes on",
-          .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
+    @Test("a stored offset older than the log start stops the consumer naming it; --accept-gap records the gap and goes on")
     func offsetsOutOfRange() throws {
         let (seed, context) = PipelineTestbed.seed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "gap")
         defer { bed.removeWork() }
-        let patient = try PipelineTestbed.rows(Self.shared).first { $0.0 == .patients }!.1
+        let patient = try PipelineTestbed.rows(try bed.generatedExport(patients: 2, seed: seed)).first { $0.0 == .patients }!.1
         let tp = TopicPartition(bed.topics[.patients]!, 0)
         var time: Int64 = 1_750_000_000_000
         func publish(_ count: Int, padding: Int) throws {
@@ -171,14 +173,13 @@ struct ResilienceTests {
         #expect(try store.counter("records_read") == 20 + marks.high - marks.low)
     }
 
-    @Test("a locked state file: no offset advances while another writer holds it, the batch is retried and nothing is lost",
-          .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
+    @Test("a locked state file: no offset advances while another writer holds it, the batch is retried and nothing is lost")
     func lockedStateFile() throws {
         let (seed, context) = PipelineTestbed.seed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "locked")
         defer { bed.removeWork() }
-        let records = try PipelineTestbed.timedRows(Self.shared)
+        let records = try PipelineTestbed.timedRows(try bed.generatedExport(seed: seed))
         try bed.publishAll(records, random: &random)
         let path = "\(bed.work)/state.sqlite"
         try StateStore(path: path, migrations: MartSchema.migrations).database.close()
