@@ -60,18 +60,26 @@ public struct RoundTripBenchmark: Sendable {
         let reader = try KafkaConsumer(configuration: config, logger: logger, hooks: hooks)
         defer { reader.close() }
         try reader.subscribe(topics: [topic])
-        var consumed = 0
-        var consumeStart: ContinuousClock.Instant?
-        let deadline = ContinuousClock.now + .seconds(120)
-        while consumed < expected && ContinuousClock.now < deadline {
-            let batch = try reader.poll(maxMessages: 10_000, timeoutMs: 500)
-            if consumeStart == nil && !batch.isEmpty { consumeStart = .now }
-            consumed += batch.count
-        }
-        let consumeSeconds = consumeStart.map { (ContinuousClock.now - $0).seconds } ?? 0
+        let (consumed, consumeSeconds) = try reader.readCount(expected, within: .seconds(120))
         progress("consumed \(consumed) messages in \(String(format: "%.2f", consumeSeconds)) s")
         return Result(messages: messages, messageBytes: messageBytes, produceSeconds: produceSeconds,
                       consumeSeconds: consumeSeconds, consumed: consumed)
+    }
+}
+
+extension KafkaConsumer {
+    /// Polls until `expected` messages arrived or `limit` passed, applying nothing; returns the
+    /// count and the seconds from the first message to the last (a raw read rate).
+    public func readCount(_ expected: Int, within limit: Duration) throws(KafkaError) -> (count: Int, seconds: Double) {
+        var count = 0
+        var first: ContinuousClock.Instant?
+        let deadline = ContinuousClock.now + limit
+        while count < expected && ContinuousClock.now < deadline {
+            let batch = try poll(maxMessages: 10_000, timeoutMs: 500)
+            if first == nil && !batch.isEmpty { first = .now }
+            count += batch.count
+        }
+        return (count, first.map { (ContinuousClock.now - $0).seconds } ?? 0)
     }
 }
 

@@ -4,7 +4,14 @@ import Synchronization
 
 /// The standard `process_*` metrics, read from /proc/self on Linux (swift-prometheus offers
 /// none): CPU seconds, resident memory, open file descriptors, start time.
-final class ProcessMetrics: Sendable {
+public final class ProcessMetrics: Sendable {
+    /// This process's peak resident set size in MB (getrusage), for summaries at exit.
+    public static var peakResidentMB: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+    }
+
     private let cpu: Counter
     private let resident: Gauge
     private let openFDs: Gauge

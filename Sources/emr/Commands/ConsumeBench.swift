@@ -188,15 +188,7 @@ struct ConsumeBench: ParsableCommand {
         let reader = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "emr-bench-raw-\(getpid())"), logger: logger)
         defer { reader.close() }
         try reader.subscribe(topics: topics)
-        var count = 0
-        var first: ContinuousClock.Instant?
-        let deadline = ContinuousClock.now + .seconds(300)
-        while count < expected && ContinuousClock.now < deadline {
-            let batch = try reader.poll(maxMessages: 10_000, timeoutMs: 500)
-            if first == nil && !batch.isEmpty { first = .now }
-            count += batch.count
-        }
-        return (count, first.map { (ContinuousClock.now - $0).seconds } ?? 0)
+        return try reader.readCount(expected, within: .seconds(300))
     }
 
     /// The consumer child reads the same partition counts as the broker (written as declarations).

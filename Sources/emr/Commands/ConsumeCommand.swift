@@ -212,18 +212,9 @@ enum ConsumeReport {
                       p.applySeconds, p.rate, p.assigned) + (p.retries > 0 ? ", \(p.retries) batch retries" : "")
             + String(format: "; per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; peak RSS %.0f MB",
                      t.decode / batches * 1000, t.stage / batches * 1000, t.marts / batches * 1000, t.commit / batches * 1000,
-                     ProcessMemory.peakResidentMB)
+                     ProcessMetrics.peakResidentMB)
             + (p.latency.count > 0
                 ? "; Kafka timestamp to commit: p50 \(p.latency.percentile(0.5)!) ms, p99 \(p.latency.percentile(0.99)!) ms, max \(p.latency.maxMs) ms"
                 : "")
-    }
-}
-
-/// This process's peak resident set size.
-enum ProcessMemory {
-    static var peakResidentMB: Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
     }
 }
