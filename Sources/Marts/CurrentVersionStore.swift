@@ -19,18 +19,18 @@ struct CurrentVersionStore {
         try database.prepare(Self.upsertSQL[record.entity]!).bind(Self.values(of: record, at: position)).run()
     }
 
-    private static let positionSQL: [Entity: String] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
-        (entity, "SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1")
+    private static let positionSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
+        (entity, SQLText("SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1"))
     })
 
-    private static let upsertSQL: [Entity: String] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
+    private static let upsertSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
         let columns = MartSchema.currentColumns(entity)
         let placeholders = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        return (entity, """
+        return (entity, SQLText("""
             INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))
             ON CONFLICT (natural_key) DO UPDATE SET \(updates)
-            """)
+            """))
     })
 
     /// Values in the order of ``MartSchema/currentColumns(_:)``.

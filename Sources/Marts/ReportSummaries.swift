@@ -1,3 +1,5 @@
+import State
+
 /// Summary tables behind the dashboard report, kept incrementally with every encounter fact
 /// (like the aggregate marts) so the report reads narrow pre-aggregated rows instead of
 /// scanning every encounter; `emr verify` checks them against their batch definitions. They
@@ -46,60 +48,40 @@ public enum ReportSummaries {
             """
     }()
 
-    // Incremental maintenance: ?1 is the encounter id, read from its fact row.
+    // Incremental maintenance by counted changes (``AggregateChanges``), from each encounter
+    // fact's contribution (``MartMaintainer``).
 
-    static let add = [
-        """
-        INSERT INTO report_class_days (encounter_class, start_date, encounter_count, total_claim_cost, duration_seconds, duration_count)
-        SELECT encounter_class, start_date, 1, emr_decimal_add(NULL, total_claim_cost),
-            CASE WHEN stop_at IS NULL THEN 0 ELSE \(durationSeconds) END, stop_at IS NOT NULL
-        FROM fact_patient_encounters WHERE encounter_id = ?1
-        ON CONFLICT (encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + 1,
-            total_claim_cost = emr_decimal_add(total_claim_cost, excluded.total_claim_cost),
-            duration_seconds = duration_seconds + excluded.duration_seconds, duration_count = duration_count + excluded.duration_count
-        """,
-        """
-        INSERT INTO report_age_days (age_group_id, encounter_class, start_date, encounter_count)
-        SELECT age_group_id, encounter_class, start_date, 1 FROM fact_patient_encounters WHERE encounter_id = ?1
-        ON CONFLICT (age_group_id, encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + 1
-        """,
-        """
-        INSERT INTO report_patient_days (patient_id, encounter_class, start_date, encounter_count)
-        SELECT patient_id, encounter_class, start_date, 1 FROM fact_patient_encounters WHERE encounter_id = ?1
-        ON CONFLICT (patient_id, encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + 1
-        """,
-    ]
+    /// (encounter_class, start_date) + (encounters, duration seconds, encounters with a stop) + (claim cost).
+    static let classDays = AggregateChanges.Table(
+        upsert: SQLText("""
+            INSERT INTO report_class_days (encounter_class, start_date, encounter_count, duration_seconds, duration_count, total_claim_cost)
+            VALUES (?1, ?2, ?3, ?4, ?5, emr_decimal_add(NULL, ?6))
+            ON CONFLICT (encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + excluded.encounter_count,
+                total_claim_cost = emr_decimal_add(total_claim_cost, excluded.total_claim_cost),
+                duration_seconds = duration_seconds + excluded.duration_seconds, duration_count = duration_count + excluded.duration_count
+            """),
+        deleteEmpty: SQLText("DELETE FROM report_class_days WHERE encounter_class = ?1 AND start_date = ?2 AND encounter_count = 0"),
+        countIndex: 0)
 
-    /// Run before the fact row is deleted.
-    static let retract: [String] = {
-        let fact = "(SELECT * FROM fact_patient_encounters WHERE encounter_id = ?1)"
-        return [
-            """
-            UPDATE report_class_days SET encounter_count = encounter_count - 1,
-                total_claim_cost = emr_decimal_sub(report_class_days.total_claim_cost, f.total_claim_cost),
-                duration_seconds = duration_seconds - CASE WHEN f.stop_at IS NULL THEN 0
-                    ELSE (CAST(strftime('%s', f.stop_at) AS INTEGER) - CAST(strftime('%s', f.start_at) AS INTEGER)) END,
-                duration_count = duration_count - (f.stop_at IS NOT NULL)
-            FROM \(fact) f
-            WHERE report_class_days.encounter_class = f.encounter_class AND report_class_days.start_date = f.start_date
-            """,
-            "DELETE FROM report_class_days WHERE encounter_count = 0 AND (encounter_class, start_date) IN (SELECT encounter_class, start_date FROM \(fact))",
-            """
-            UPDATE report_age_days SET encounter_count = encounter_count - 1
-            WHERE (age_group_id, encounter_class, start_date) IN (SELECT age_group_id, encounter_class, start_date FROM \(fact))
-            """,
-            """
-            DELETE FROM report_age_days WHERE encounter_count = 0
-              AND (age_group_id, encounter_class, start_date) IN (SELECT age_group_id, encounter_class, start_date FROM \(fact))
-            """,
-            """
-            UPDATE report_patient_days SET encounter_count = encounter_count - 1
-            WHERE (patient_id, encounter_class, start_date) IN (SELECT patient_id, encounter_class, start_date FROM \(fact))
-            """,
-            """
-            DELETE FROM report_patient_days WHERE encounter_count = 0
-              AND (patient_id, encounter_class, start_date) IN (SELECT patient_id, encounter_class, start_date FROM \(fact))
-            """,
-        ]
-    }()
+    /// (age_group_id, encounter_class, start_date) + (encounters).
+    static let ageDays = AggregateChanges.Table(
+        upsert: SQLText("""
+            INSERT INTO report_age_days (age_group_id, encounter_class, start_date, encounter_count) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (age_group_id, encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + excluded.encounter_count
+            """),
+        deleteEmpty: SQLText("""
+            DELETE FROM report_age_days WHERE age_group_id = ?1 AND encounter_class = ?2 AND start_date = ?3 AND encounter_count = 0
+            """),
+        countIndex: 0)
+
+    /// (patient_id, encounter_class, start_date) + (encounters).
+    static let patientDays = AggregateChanges.Table(
+        upsert: SQLText("""
+            INSERT INTO report_patient_days (patient_id, encounter_class, start_date, encounter_count) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (patient_id, encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + excluded.encounter_count
+            """),
+        deleteEmpty: SQLText("""
+            DELETE FROM report_patient_days WHERE patient_id = ?1 AND encounter_class = ?2 AND start_date = ?3 AND encounter_count = 0
+            """),
+        countIndex: 0)
 }

@@ -9,8 +9,10 @@ import Foundation
 public enum DecimalText {
     /// Parses decimal text (plain or exponent form); nil when it is not a number.
     public static func parse(_ text: String) -> Decimal? {
-        Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        Decimal(string: text, locale: posix)
     }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     /// Plain notation, no exponent, no trailing zeros after the point (`1500`, `0.25`, `-3.1`):
     /// Foundation's `Decimal.description` already writes exactly that (checked by tests).

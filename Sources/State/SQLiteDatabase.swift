@@ -8,6 +8,8 @@ public final class SQLiteDatabase {
     public let path: String
     private var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
+    /// Statements of ``SQLText`` values, indexed by their identity.
+    private var statementsByID: [SQLiteStatement?] = []
 
     /// Opens (creating unless `readOnly`) the file with a busy timeout; refuses a file that is not a database.
     /// A read-only open of a WAL database on a read-only file system (where SQLite cannot create
@@ -72,6 +74,8 @@ public final class SQLiteDatabase {
     public func close() {
         statements.values.forEach { $0.finalize() }
         statements = [:]
+        statementsByID.forEach { $0?.finalize() }
+        statementsByID = []
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -93,14 +97,32 @@ public final class SQLiteDatabase {
             cached.reset()
             return cached
         }
+        let statement = try compile(sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// The prepared statement of `sql`, found by its identity; reset and with bindings cleared.
+    public func prepare(_ sql: SQLText) throws(StateError) -> SQLiteStatement {
+        if sql.id < statementsByID.count, let cached = statementsByID[sql.id] {
+            cached.reset()
+            return cached
+        }
+        let statement = try compile(sql.text)
+        if sql.id >= statementsByID.count {
+            statementsByID.append(contentsOf: repeatElement(nil, count: sql.id + 1 - statementsByID.count))
+        }
+        statementsByID[sql.id] = statement
+        return statement
+    }
+
+    private func compile(_ sql: String) throws(StateError) -> SQLiteStatement {
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard rc == SQLITE_OK, let raw else {
             throw StateError(.statement, path: path, code: rc, message: "\(lastMessage) (in: \(sql.prefix(120)))")
         }
-        let statement = SQLiteStatement(raw, database: self, sql: sql)
-        statements[sql] = statement
-        return statement
+        return SQLiteStatement(raw, database: self, sql: sql)
     }
 
     /// The first column of the first row, or nil.

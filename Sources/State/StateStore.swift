@@ -86,11 +86,31 @@ public final class StateStore {
     /// Runs one batch's writes atomically. Before COMMIT it checks that the path still names
     /// the open file (``SQLiteDatabase/checkNotMoved()``): a deleted state file rolls back.
     public func inBatch<T>(_ body: (StateStore) throws -> T) throws -> T {
-        try database.transaction {
+        let result = try database.transaction {
             let result = try body(self)
             try database.checkNotMoved()
             return result
         }
+        checkpointer?.nudge()
+        return result
+    }
+
+    private var checkpointer: BackgroundCheckpointer?
+
+    /// Moves checkpoints to a thread of their own (``BackgroundCheckpointer``): batches commit
+    /// without copying pages into the database file; the writer checkpoints itself only when
+    /// the log passes `safetyNetPages` (the thread fell behind). Stopped by ``close()``.
+    public func checkpointInBackground(safetyNetPages: Int = 16_384) throws {
+        guard checkpointer == nil else { return }
+        try database.execute("PRAGMA wal_autocheckpoint=\(safetyNetPages)")
+        checkpointer = try BackgroundCheckpointer(path: database.path)
+    }
+
+    /// Stops background checkpoints (if any) and closes the connection.
+    public func close() {
+        checkpointer?.stop()
+        checkpointer = nil
+        database.close()
     }
 
     /// A named fact about the state file (``StateSchema/propertiesMigration``), nil when unset.

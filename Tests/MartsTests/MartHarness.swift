@@ -53,9 +53,11 @@ final class MartHarness {
     @discardableResult
     func apply(_ versions: some Collection<Version>) throws -> Int {
         try store.inBatch { _ in
-            var applied = 0
-            for version in versions where try maintainer.apply(try version.staged(), at: version.position) == .applied { applied += 1 }
-            return applied
+            try maintainer.batch {
+                var applied = 0
+                for version in versions where try maintainer.apply(try version.staged(), at: version.position) == .applied { applied += 1 }
+                return applied
+            }
         }
     }
 

@@ -124,12 +124,14 @@ struct PipelineTestbed {
         let clean = try StateStore(path: path, migrations: MartSchema.migrations)
         let maintainer = try MartMaintainer(database: clean.database)
         try clean.inBatch { _ in
-            for (offset, r) in latest.values.sorted(by: { $0.ceTimeMs < $1.ceTimeMs }).enumerated() {
-                guard case .accepted(let record) = Stager.stage(r.entity, value: r.row, key: nil) else {
-                    Issue.record("\(context): rejected \(r.row)")
-                    continue
+            try maintainer.batch {
+                for (offset, r) in latest.values.sorted(by: { $0.ceTimeMs < $1.ceTimeMs }).enumerated() {
+                    guard case .accepted(let record) = Stager.stage(r.entity, value: r.row, key: nil) else {
+                        Issue.record("\(context): rejected \(r.row)")
+                        continue
+                    }
+                    try maintainer.apply(record, at: SourcePosition(topic: "clean", partition: 0, offset: Int64(offset), ingestedMs: r.ceTimeMs))
                 }
-                try maintainer.apply(record, at: SourcePosition(topic: "clean", partition: 0, offset: Int64(offset), ingestedMs: r.ceTimeMs))
             }
         }
         #expect(try clean.database.scalar("SELECT count(*) FROM fact_patient_encounters")?.int ?? 0 > 0, "\(context): the clean run is empty")

@@ -12,7 +12,7 @@ public struct ConsumeOptions: Sendable {
     /// timeout gets its partitions back without a rebalance.
     public var instanceID: String?
     /// Most messages per batch (one SQLite transaction).
-    public var batchSize = 2_000
+    public var batchSize = 5_000
     /// Longest wait for a batch to fill before it is applied.
     public var maxBatchLatencyMs: Int32 = 250
     /// Stop (exit 0) once every assigned partition is processed up to its high watermark and

@@ -74,7 +74,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     var quietPeriod: Double = 2
 
     @Option(name: .long, help: ArgumentHelp("Most messages per batch (one transaction).", valueName: "n"))
-    var batchSize = 2_000
+    var batchSize = 5_000
 
     @Option(name: .long, help: ArgumentHelp("Longest wait for a batch to fill.", valueName: "ms"))
     var maxBatchLatency = 250

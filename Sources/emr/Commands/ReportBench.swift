@@ -83,7 +83,7 @@ struct ReportBench: ParsableCommand {
         var offset: Int64 = 0
         var pending: [(StagedRecord, SourcePosition)] = []
         func flush() throws {
-            try store.inBatch { _ in for (record, position) in pending { _ = try maintainer.apply(record, at: position) } }
+            try store.inBatch { _ in try maintainer.batch { for (record, position) in pending { _ = try maintainer.apply(record, at: position) } } }
             pending.removeAll(keepingCapacity: true)
         }
         for entity in [Entity.organizations, .providers, .patients, .encounters, .conditions, .medications] {

@@ -1,0 +1,81 @@
+import Foundation
+import Marts
+import State
+import Synthea
+import Testing
+
+/// Migration 6 (row-id storage of the wide tables) keeps every row of a file built before it.
+@Suite("State file upgrade")
+struct StorageMigrationTests {
+    @Test("a version 5 state file becomes row-id storage with every mart row kept, and goes on applying")
+    func upgradesToRowidStorage() throws {
+        let seed = DifferentialTests.seeds[0]
+        let context = "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upgrade-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 4, seed: seed)).write(to: directory + "/export")
+        var random = SeededRandom(seed: seed)
+        var stream = try loadVersions(directory + "/export")
+        stream.shuffle(using: &random)
+        let half = stream.count / 2
+
+        // Version 5: the tables as migration 2 made them (WITHOUT ROWID).
+        let path = directory + "/state.sqlite"
+        let before: [String: [[SQLiteValue]]]
+        do {
+            let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.prefix(5)))
+            #expect(try Self.withoutRowid(old.database).count == 6, "\(context): the version 5 file should have 6 WITHOUT ROWID wide tables")
+            try Self.apply(stream[..<half], to: old)
+            before = try Self.allRows(old.database)
+            old.database.close()
+        }
+
+        let upgraded = try StateStore(path: path, migrations: MartSchema.migrations)
+        defer { upgraded.database.close() }
+        #expect(try upgraded.database.scalar("PRAGMA user_version")?.int == Int64(MartSchema.migrations.count))
+        let still = try Self.withoutRowid(upgraded.database)
+        #expect(still.isEmpty, "\(context): still WITHOUT ROWID: \(still)")
+        #expect(try Self.allRows(upgraded.database) == before, "\(context): the upgrade changed rows")
+        let indexes = try upgraded.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'current_%'").rows().compactMap { $0[0].text }
+        #expect(Set(indexes) == ["current_encounters_chain", "current_conditions_patient", "current_conditions_encounter", "current_medications_patient"],
+                "\(context): indexes after the upgrade: \(indexes)")
+
+        try Self.apply(stream[half...], to: upgraded)
+        for comparison in try MartVerifier(database: upgraded.database).verify() {
+            #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade: \(comparison.examples.joined(separator: "\n"))")
+        }
+        let clean = try MartHarness()
+        try clean.apply(stream)
+        for mart in MartCatalog.all {
+            let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
+            let rows = try upgraded.database.prepare(sql).rows()
+            #expect(try rows == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
+        }
+    }
+
+    static func apply(_ versions: ArraySlice<Version>, to store: StateStore) throws {
+        let maintainer = try MartMaintainer(database: store.database)
+        try store.inBatch { _ in
+            try maintainer.batch { for version in versions { try maintainer.apply(try version.staged(), at: version.position) } }
+        }
+    }
+
+    /// The wide tables still declared WITHOUT ROWID.
+    static func withoutRowid(_ database: SQLiteDatabase) throws -> [String] {
+        try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").rows().compactMap { row in
+            guard let name = row[0].text, MartSchema.rowidTables.contains(name), row[1].text?.contains("WITHOUT ROWID") == true else { return nil }
+            return name
+        }
+    }
+
+    /// Every row of every wide table, in key order.
+    static func allRows(_ database: SQLiteDatabase) throws -> [String: [[SQLiteValue]]] {
+        var rows: [String: [[SQLiteValue]]] = [:]
+        for table in MartSchema.rowidTables {
+            rows[table] = try database.prepare("SELECT * FROM \(table) ORDER BY 1, 2").rows()
+        }
+        #expect(rows.values.allSatisfy { !$0.isEmpty }, "a wide table is empty: the test proves nothing")
+        return rows
+    }
+}
