@@ -45,6 +45,16 @@ extension MartMaintainer {
         // Facts (RETURNING their contribution).
         static let insertEncounterFact = SQLText(
             "INSERT INTO fact_patient_encounters \(MartQueries.encounters(filter: "e.natural_key = ?1")) \(encounterContribution)")
+        /// An encounter fact's readmission group (class, start date) and days between.
+        static let encounterDaysBetween = SQLText(
+            "SELECT encounter_class, start_date, days_between_encounters FROM fact_patient_encounters WHERE encounter_id = ?1")
+        /// An encounter fact whose previous encounter changed: the days between again, returned.
+        static let refreshDaysBetween = SQLText("""
+            UPDATE fact_patient_encounters SET days_between_encounters =
+                (SELECT \(MartQueries.daysBetweenEncounters("e")) FROM current_encounters e WHERE e.natural_key = ?1)
+            WHERE encounter_id = ?1
+            RETURNING days_between_encounters
+            """)
         static let deleteEncounterFact = SQLText("DELETE FROM fact_patient_encounters WHERE encounter_id = ?1 \(encounterContribution)")
         static let insertConditionFact = SQLText(
             "INSERT INTO fact_patient_conditions \(MartQueries.conditions(filter: "c.natural_key = ?1", encounterFacts: "fact_patient_encounters"))")

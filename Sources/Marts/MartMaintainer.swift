@@ -90,16 +90,16 @@ public final class MartMaintainer {
             try database.prepare(SQL.replacePatient).bind(.text(key)).run()
             try applyFacts(affected)
         case .encounters:
-            var affected = Dependents(encounters: [key], conditions: try keys(SQL.conditionsOfEncounter, key))
-            if let old = try chainPosition(ofEncounter: key) { affected.encounters.formUnion(try nextInChain(old)) }
+            // Its own fact and its conditions' facts are rebuilt; the next encounters in its
+            // chain (before and after the change) only get their days between again.
+            let affected = Dependents(encounters: [key], conditions: try keys(SQL.conditionsOfEncounter, key))
+            var successors = try chainPosition(ofEncounter: key).map(nextInChain) ?? []
             try retract(affected)
             try versions.write(record, at: position)
-            if let new = try chainPosition(ofEncounter: key) {
-                let moved = try nextInChain(new).subtracting(affected.encounters)
-                try retract(Dependents(encounters: moved))
-                affected.encounters.formUnion(moved)
-            }
+            if let new = try chainPosition(ofEncounter: key) { successors.formUnion(try nextInChain(new)) }
+            successors.remove(key)
             try applyFacts(affected)
+            for successor in successors { try refreshDaysBetween(ofEncounter: successor) }
         case .conditions:
             let affected = Dependents(conditions: [key])
             try retract(affected)
@@ -150,7 +150,7 @@ public final class MartMaintainer {
     /// ``MartQueries/readmissionFlag``, the duration as in ``ReportSummaries/durationSeconds``.
     private func encounterContribution(_ row: [SQLiteValue], sign: Int64) {
         let (encounterClass, startDate) = (row[0], row[1])
-        let readmission: Int64 = row[2].number.map { $0 <= Double(readmissionWindowDays) ? 1 : 0 } ?? 0
+        let readmission = readmissionFlag(row[2])
         let cost = row[3].text.flatMap(DecimalText.parse) ?? 0
         var (seconds, hasStop): (Int64, Int64) = (0, 0)
         if let stop = row[7].text {
@@ -215,6 +215,20 @@ public final class MartMaintainer {
         // No row while its patient is missing.
         guard let row = try database.prepare(SQL.insertEncounterFact).bind(.text(key)).rows().first else { return }
         encounterContribution(row, sign: 1)
+    }
+
+    /// Only the days between (and so the readmission flag) of an encounter fact depend on its
+    /// previous encounter.
+    private func refreshDaysBetween(ofEncounter key: String) throws {
+        guard let before = try database.prepare(SQL.encounterDaysBetween).bind(.text(key)).rows().first,
+              let after = try database.prepare(SQL.refreshDaysBetween).bind(.text(key)).rows().first else { return }
+        let change = readmissionFlag(after[0]) - readmissionFlag(before[2])
+        if change != 0 { changes!.add(AggregateTables.readmissions, group: [before[0], before[1]], integers: [change, 0], sign: 1) }
+    }
+
+    /// 1 when `daysBetween` is at most the window, as ``MartQueries/readmissionFlag``.
+    private func readmissionFlag(_ daysBetween: SQLiteValue) -> Int64 {
+        daysBetween.number.map { $0 <= Double(readmissionWindowDays) ? 1 : 0 } ?? 0
     }
 
     private func applyCondition(_ key: String) throws {

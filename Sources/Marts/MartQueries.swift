@@ -31,6 +31,16 @@ enum MartQueries {
         "SELECT \(mart.columns.joined(separator: ", ")) FROM current_\(entity) WHERE \(filter)"
     }
 
+    /// Days since the previous encounter of the same patient, organization and class (NULL for
+    /// the first), for the current encounter `e`.
+    static func daysBetweenEncounters(_ e: String) -> String {
+        """
+        (unixepoch(\(e).start_at) - unixepoch((SELECT o.start_at FROM current_encounters o
+                    WHERE o.patient_id = \(e).patient_id AND o.organization_id = \(e).organization_id AND o.class_name = \(e).class_name
+                      AND o.start_at < \(e).start_at ORDER BY o.start_at DESC LIMIT 1))) / 86400.0
+        """
+    }
+
     /// `fact_patient_encounters`: current encounters whose patient is present.
     static func encounters(filter: String) -> String {
         """
@@ -44,9 +54,7 @@ enum MartQueries {
                 substr(e.stop_at, 1, 10) AS stop_date, e.base_encounter_cost, e.total_claim_cost, e.payer_coverage, e.reason_code,
                 e.reason_description, \(age("p.birth_date", "e.start_at")) AS start_age, \(age("p.birth_date", "e.stop_at")) AS stop_age,
                 \(hours("e.start_at", "e.stop_at")) AS duration_hours, e.ingested_at,
-                (unixepoch(e.start_at) - unixepoch((SELECT o.start_at FROM current_encounters o
-                    WHERE o.patient_id = e.patient_id AND o.organization_id = e.organization_id AND o.class_name = e.class_name
-                      AND o.start_at < e.start_at ORDER BY o.start_at DESC LIMIT 1))) / 86400.0 AS days_between_encounters
+                \(daysBetweenEncounters("e")) AS days_between_encounters
             FROM current_encounters e JOIN current_patients p ON p.natural_key = e.patient_id
             WHERE \(filter)
         ) x

@@ -94,8 +94,10 @@ public enum FieldParser {
             guard i > start, i - start <= 3 else { return nil }
         }
         guard i == b.count else { return nil }
-        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        return Decimal(string: text, locale: posix)
     }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     public static func integer(_ text: String) -> Int64? {
         let b = Array(text.utf8)
