@@ -7,9 +7,9 @@ struct EMR: AsyncParsableCommand {
         commandName: "emr",
         abstract: "EMR Stream: Synthea medical records through Kafka into always-current analytics marts.",
         discussion: """
-            Exit codes: 0 success, 1 runtime failure, 2 usage error.
-            Kafka connection: --brokers (default $EMR_BROKERS, else localhost:9092); any librdkafka
-            property via --kafka-property KEY=VALUE, --kafka-config FILE, or EMR_KAFKA_<PROPERTY>
+            Exit codes: 0 success, 1 runtime failure, 2 usage error. \
+            Kafka connection: --brokers (default $EMR_BROKERS, else localhost:9092); any librdkafka \
+            property via --kafka-property KEY=VALUE, --kafka-config FILE, or EMR_KAFKA_<PROPERTY> \
             environment variables (EMR_KAFKA_SASL_PASSWORD sets sasl.password).
             """,
         subcommands: [BrokerCommand.self, TopicsCommand.self, GenerateCommand.self, ProduceCommand.self, ConsumeCommand.self, ServeCommand.self, VerifyCommand.self, ExportCommand.self, SnapshotCommand.self, MartsCommand.self, QuarantineCommand.self, ProbeCommand.self, DemoCommand.self, BenchCommand.self]

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
             commandName: "kafka",
             abstract: "Produce N messages of a given size, consume them back, print both rates.",
             discussion: """
-                Uses the project's producer defaults (idempotent, acks=all, lz4). Without --brokers
+                Uses the project's producer defaults (idempotent, acks=all, lz4). Without --brokers \
                 (and EMR_BROKERS unset) it starts an embedded broker in-process.
 
                 Examples:

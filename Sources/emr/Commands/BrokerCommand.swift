@@ -8,15 +8,15 @@ struct BrokerCommand: ParsableCommand {
         commandName: "broker",
         abstract: "Run an embedded Kafka-protocol broker (librdkafka's mock cluster) until SIGINT/SIGTERM.",
         discussion: """
-            Creates every declared topic (built in, or under --topics) before any client can
-            connect, prints the bootstrap address on stdout and writes it to --bootstrap-file.
-            The brokers listen on loopback ports the system picks; --port adds a fixed bootstrap
-            port on 127.0.0.1 (clients bootstrap there, then talk to the brokers' own loopback
-            ports, so they must share this host's network: processes here, or containers with
+            Creates every declared topic (built in, or under --topics) before any client can \
+            connect, prints the bootstrap address on stdout and writes it to --bootstrap-file. \
+            The brokers listen on loopback ports the system picks; --port adds a fixed bootstrap \
+            port on 127.0.0.1 (clients bootstrap there, then talk to the brokers' own loopback \
+            ports, so they must share this host's network: processes here, or containers with \
             network_mode: host).
 
-            Limits: it keeps about 5 MiB per partition and silently drops older messages; it has no
-            CreateTopics (undeclared topics are auto-created with 4 partitions); transactions are
+            Limits: it keeps about 5 MiB per partition and silently drops older messages; it has no \
+            CreateTopics (undeclared topics are auto-created with 4 partitions); transactions are \
             no-ops. It is for development, not for production.
 
             Examples:

@@ -14,19 +14,19 @@ struct ConsumeBench: ParsableCommand {
         commandName: "consume",
         abstract: "Generate, produce to an embedded broker, then time a raw read and the consumer service on the same topics.",
         discussion: """
-            In one run: generates an export (--patients, seed --seed), starts an embedded broker
-            in-process (raw topics with --partitions each, since it keeps only about 5 MiB per
+            In one run: generates an export (--patients, seed --seed), starts an embedded broker \
+            in-process (raw topics with --partitions each, since it keeps only about 5 MiB per \
             partition), publishes every facility, then
-              (a) reads every raw topic with the project's Kafka consumer, applying nothing;
-              (b) runs `emr consume --exit-when-caught-up` (this binary, a child process) into a
+              (a) reads every raw topic with the project's consumer, applying nothing;
+              (b) runs `emr consume --exit-when-caught-up` (a child process) into a
                   new state file, and `emr verify` on it.
-            Prints both rates, their ratio, the consumer's records/s (first to last message), its
-            peak RSS, and the time per batch split into decode, stage, marts and commit. Exits 1
+            Prints both rates, their ratio, the consumer's records/s (first to last message), its \
+            peak RSS, and the time per batch split into decode, stage, marts and commit. Exits 1 \
             when verify finds a difference. Use a release build for figures.
 
-            With --rate R (latency): the consumer starts first and waits, ready; the export is then
-            published at a steady R records/s; once everything is applied the consumer is stopped
-            and the time from each record's Kafka timestamp to the commit of the batch that
+            With --rate R (latency): the consumer starts first and waits, ready; the export is then \
+            published at a steady R records/s; once everything is applied the consumer is stopped \
+            and the time from each record's Kafka timestamp to the commit of the batch that \
             applied it is printed (p50, p99, max).
 
             Examples:

@@ -12,38 +12,38 @@ struct ConsumeCommand: AsyncParsableCommand {
         commandName: "consume",
         abstract: "Consume the raw topics into the state file: staging, deduplication, all 11 marts.",
         discussion: """
-            Each batch is one SQLite transaction: decode, stage (spec section 4), deduplicate
-            (latest ingestion wins), update every mart incrementally, quarantine refused records
-            with their reasons, and store the next offset of every partition. On start and on
-            every assignment the consumer seeks to the offsets in the state file, so a restart
-            resumes exactly after the last committed batch. SIGINT/SIGTERM finish the batch in
+            Each batch is one SQLite transaction: decode, stage (spec section 4), deduplicate \
+            (latest ingestion wins), update every mart incrementally, quarantine refused records \
+            with their reasons, and store the next offset of every partition. On start and on \
+            every assignment the consumer seeks to the offsets in the state file, so a restart \
+            resumes exactly after the last committed batch. SIGINT/SIGTERM finish the batch in \
             progress, leave the group and exit 0; a second signal exits at once (130).
 
-            Refused records (not decodable, or refused by staging) go to the dead-letter topic
-            with their original key, value and headers plus __connect.errors.* context headers,
-            and into the quarantine table (`emr quarantine`), before the batch commits.
-            When the state file cannot be written (read-only, disk full, locked), no offset
-            advances: the batch is retried with backoff (0.5 s doubling to 30 s) until it can be.
-            A stored offset the log no longer has (retention), or one beyond the log end (the log
-            was replaced), stops the consumer with exit 1 unless --accept-gap is given, which
-            records the gap in the state file. The state file remembers the Kafka cluster id
-            and refuses another cluster unless --accept-cluster-change is given. Records whose
-            ce_time lies more than --max-clock-skew (300 s) after their Kafka timestamp, or in
-            the future, are refused. One consumer per state file: a second one exits 1 at once.
-            Faults present at start (missing or read-only directory, read-only file, a file of
+            Refused records (not decodable, or refused by staging) go to the dead-letter topic \
+            with their original key, value and headers plus __connect.errors.* context headers, \
+            and into the quarantine table (`emr quarantine`), before the batch commits. \
+            When the state file cannot be written (read-only, disk full, locked), no offset \
+            advances: the batch is retried with backoff (0.5 s doubling to 30 s) until it can be. \
+            A stored offset the log no longer has (retention), or one beyond the log end (the log \
+            was replaced), stops the consumer with exit 1 unless --accept-gap is given, which \
+            records the gap in the state file. The state file remembers the Kafka cluster id \
+            and refuses another cluster unless --accept-cluster-change is given. Records whose \
+            ce_time lies more than --max-clock-skew (300 s) after their Kafka timestamp, or in \
+            the future, are refused. One consumer per state file: a second one exits 1 at once. \
+            Faults present at start (missing or read-only directory, read-only file, a file of \
             another application) fail at once; faults that appear while running are retried.
 
-            With --http HOST:PORT (or EMR_HTTP) the consumer is also an HTTP service: /livez,
-            /readyz, /metrics (Prometheus), /api/v1/status, /api/v1/marts, /api/v1/marts/NAME
-            (JSON pages; NAME.csv streams the export format), /api/v1/quarantine. SIGTERM/SIGINT
-            then turn readiness to 503 at once, commit the batch in progress, stop HTTP and
+            With --http HOST:PORT (or EMR_HTTP) the consumer is also an HTTP service: /livez, \
+            /readyz, /metrics (Prometheus), /api/v1/status, /api/v1/marts, /api/v1/marts/NAME \
+            (JSON pages; NAME.csv streams the export format), /api/v1/quarantine. SIGTERM/SIGINT \
+            then turn readiness to 503 at once, commit the batch in progress, stop HTTP and \
             exit 0.
 
-            With --snapshot-every DURATION --snapshot-dir DIR a complete export of the marts
-            (--snapshot-format, CSV by default) is written every interval into
-            DIR/<UTC timestamp>/ (atomically, on a thread of its own with a read-only
-            connection: the consume loop never waits for it), DIR/latest is switched to the
-            newest, and the newest --snapshot-keep (24) are kept. A failed snapshot is logged
+            With --snapshot-every DURATION --snapshot-dir DIR a complete export of the marts \
+            (--snapshot-format, CSV by default) is written every interval into \
+            DIR/<UTC timestamp>/ (atomically, on a thread of its own with a read-only \
+            connection: the consume loop never waits for it), DIR/latest is switched to the \
+            newest, and the newest --snapshot-keep (24) are kept. A failed snapshot is logged \
             and tried again at the next interval.
 
             Exit codes: 0 stopped by a signal or caught up, 1 runtime failure, 2 usage error.

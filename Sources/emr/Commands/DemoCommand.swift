@@ -14,10 +14,10 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Generate an export, start an embedded broker, produce every facility, consume, verify and export.",
         discussion: """
-            Everything runs in this process on librdkafka's mock cluster, so nothing else needs
-            installing. Writes <out>/export (the generated Synthea CSVs), <out>/state.sqlite
-            (the consumer's state) and <out>/marts (the CSV export with its manifest).
-            The live dashboard and the HTTP API are served on --http from the start (watch the
+            Everything runs in this process on librdkafka's mock cluster, so nothing else needs \
+            installing. Writes <out>/export (the generated Synthea CSVs), <out>/state.sqlite \
+            (the consumer's state) and <out>/marts (the CSV export with its manifest). \
+            The live dashboard and the HTTP API are served on --http from the start (watch the \
             figures grow) and after the demo until Ctrl-C; --no-serve skips them (scripts, CI).
 
             Examples:

@@ -11,27 +11,27 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a consistent, point-in-time copy of every mart.",
         discussion: """
-            JSON Lines: one <mart>.jsonl per mart, an object per row with the spec's column names in
-            column order, integers and doubles as numbers, exact money and dates as strings.
-            SQLite: marts.sqlite with a table per mart (declared column types, the grain as
-            primary key) and the manifest as tables (manifest, manifest_offsets, manifest_marts).
-            CSV (spec section 9): one <mart>.csv per mart with a header row (grain columns
-            first), RFC 4180 quoting, null as an empty field, dates YYYY-MM-DD, timestamps
-            YYYY-MM-DDTHH:MM:SSZ, money in plain decimal notation, and manifest.json naming the
-            offset of every partition the snapshot reflects. Everything is read in one
-            transaction, so the files agree with each other also while a consumer is writing.
-            The files are written into a temporary directory beside --out and renamed into place
-            when complete: a failed export leaves nothing behind. A non-empty --out is refused
+            JSON Lines: one <mart>.jsonl per mart, an object per row with the spec's column names in \
+            column order, integers and doubles as numbers, exact money and dates as strings. \
+            SQLite: marts.sqlite with a table per mart (declared column types, the grain as \
+            primary key) and the manifest as tables (manifest, manifest_offsets, manifest_marts). \
+            CSV (spec section 9): one <mart>.csv per mart with a header row (grain columns \
+            first), RFC 4180 quoting, null as an empty field, dates YYYY-MM-DD, timestamps \
+            YYYY-MM-DDTHH:MM:SSZ, money in plain decimal notation, and manifest.json naming the \
+            offset of every partition the snapshot reflects. Everything is read in one \
+            transaction, so the files agree with each other also while a consumer is writing. \
+            The files are written into a temporary directory beside --out and renamed into place \
+            when complete: a failed export leaves nothing behind. A non-empty --out is refused \
             unless --force. The state file is opened read-only (a read-only mount is fine).
 
-            De-identified (--deidentify --pseudonym-key-file KEY), by the HIPAA Safe Harbor method
-            (45 CFR 164.514(b)(2)): patient and encounter ids become HMAC-SHA-256 pseudonyms
-            (the same in every mart, so joins work; the key is never printed); dim_patients
-            loses names, street address, city, county, FIPS, birthplace and coordinates, and
-            keeps three ZIP digits (000 for the 17 restricted areas); dates and times about a
-            patient keep their year; ages above 89 become 90 and such birth years null; aggregate
-            rows with a count from 1 to 10 have counts and measures nulled (suppressed = 1).
-            Organizations, providers and code lists are exported as they are. The manifest says
+            De-identified (--deidentify --pseudonym-key-file KEY), by the HIPAA Safe Harbor method \
+            (45 CFR 164.514(b)(2)): patient and encounter ids become HMAC-SHA-256 pseudonyms \
+            (the same in every mart, so joins work; the key is never printed); dim_patients \
+            loses names, street address, city, county, FIPS, birthplace and coordinates, and \
+            keeps three ZIP digits (000 for the 17 restricted areas); dates and times about a \
+            patient keep their year; ages above 89 become 90 and such birth years null; aggregate \
+            rows with a count from 1 to 10 have counts and measures nulled (suppressed = 1). \
+            Organizations, providers and code lists are exported as they are. The manifest says \
             the export is de-identified and lists the rules.
 
             Examples:

@@ -8,7 +8,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write a Synthea 3.x-format CSV export of N patients from a seed (reproducible byte for byte).",
         discussion: """
-            Writes patients, encounters, conditions, medications, organizations, providers and
+            Writes patients, encounters, conditions, medications, organizations, providers and \
             payers .csv into --out. The same options always give the same bytes.
 
             Examples:

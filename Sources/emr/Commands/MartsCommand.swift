@@ -17,7 +17,7 @@ struct MartsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every mart: grain, columns with type, meaning, source field and rule, and the lineage.",
             discussion: """
-                From the same declarations the consumer and the exports use. docs/marts.md is its
+                From the same declarations the consumer and the exports use. docs/marts.md is its \
                 Markdown output (a test keeps it current; `make docs` rewrites it).
 
                 Examples:

@@ -8,7 +8,7 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "GET an http:// URL; exit 0 on a 2xx answer, 1 otherwise (a container health check).",
         discussion: """
-            Prints the status and, when it is not 2xx, the start of the body (/readyz says why).
+            Prints the status and, when it is not 2xx, the start of the body (/readyz says why). \
             Only plain http:// URLs, as the service serves them.
 
             Examples:

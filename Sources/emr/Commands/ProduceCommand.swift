@@ -10,16 +10,16 @@ struct ProduceCommand: ParsableCommand {
         commandName: "produce",
         abstract: "Publish facility slices of a Synthea CSV export to the raw topics.",
         discussion: """
-            A facility is an organization. Its slice: its organizations row, its providers, its
-            encounters with their conditions and medications, and every patient it saw (spec
-            section 2). Messages follow spec section 3: natural key, the raw row as JSON,
-            CloudEvents headers (ce_source identifies the facility), partitioned by patient id.
+            A facility is an organization. Its slice: its organizations row, its providers, its \
+            encounters with their conditions and medications, and every patient it saw (spec \
+            section 2). Messages follow spec section 3: natural key, the raw row as JSON, \
+            CloudEvents headers (ce_source identifies the facility), partitioned by patient id. \
             Exits 1 if any record was not delivered, saying how many.
 
             Examples:
               emr produce --export ../shared/synthea/mcode-L2-115p --all-facilities
               emr produce --export out/sample --facility 4e56a6d4-... --rate 500
-              emr produce --export out/sample --all-facilities --speedup 31536000   # a year a second
+              emr produce --export out/sample --all-facilities --speedup 31536000  # 1 y/s
             """
     )
 

@@ -11,10 +11,10 @@ struct ReportBench: ParsableCommand {
         commandName: "report",
         abstract: "Build a state of N generated patients (directly, without Kafka), then time the dashboard report.",
         discussion: """
-            Generates an export, stages and applies every record into a new state file (the
-            consumer's mart maintenance, in batches of 5,000 per transaction), then runs the
-            report of /api/v1/report for all time and for a 3-year range, --runs times each on a
-            fresh read-only connection, and prints the median and the slowest. The embedded broker
+            Generates an export, stages and applies every record into a new state file (the \
+            consumer's mart maintenance, in batches of 5,000 per transaction), then runs the \
+            report of /api/v1/report for all time and for a 3-year range, --runs times each on a \
+            fresh read-only connection, and prints the median and the slowest. The embedded broker \
             keeps only about 5 MiB per partition, so a state this large is built without it.
 
             Examples:

@@ -10,8 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the read-only marts API and probes over an existing state file (no consuming).",
         discussion: """
-            For a snapshot, or beside a consumer in another process (every request reads its own
-            WAL snapshot, so it never blocks the consumer). Same routes as `emr consume --http`;
+            For a snapshot, or beside a consumer in another process (every request reads its own \
+            WAL snapshot, so it never blocks the consumer). Same routes as `emr consume --http`; \
             /readyz answers 200 once serving. SIGTERM/SIGINT stop it (exit 0).
 
             Examples:

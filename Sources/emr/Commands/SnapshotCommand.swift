@@ -9,9 +9,9 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Copy the whole state file consistently (a backup a consumer can resume from).",
         discussion: """
-            Reads one snapshot of the state file (WAL: never blocks a consumer that is writing it)
-            and writes a complete, compact copy with SQLite's VACUUM INTO, beside --out first and
-            renamed into place. `emr consume --state COPY` resumes from the copy's offsets: what
+            Reads one snapshot of the state file (WAL: never blocks a consumer that is writing it) \
+            and writes a complete, compact copy with SQLite's VACUUM INTO, beside --out first and \
+            renamed into place. `emr consume --state COPY` resumes from the copy's offsets: what \
             came after the snapshot is read again from Kafka, nothing is lost or doubled.
 
             Examples:

@@ -15,8 +15,8 @@ struct TopicsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create missing declared topics (CreateTopics) and verify all of them.",
             discussion: """
-                The replication factor is capped at the number of brokers. Existing topics are not
-                altered: a partition-count mismatch is reported and the command exits 1. Against the
+                The replication factor is capped at the number of brokers. Existing topics are not \
+                altered: a partition-count mismatch is reported and the command exits 1. Against the \
                 embedded broker (no CreateTopics) it verifies only, since `emr broker` created them.
 
                 Examples:

@@ -8,9 +8,9 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Recompute every mart from the current versions and diff it against the incremental marts.",
         discussion: """
-            Runs each mart's batch definition (plain SQL over the deduplicated current-version
-            tables) in one read snapshot and compares it row for row and value for value with
-            the incrementally maintained table. Prints one line per mart; exits 1 on any
+            Runs each mart's batch definition (plain SQL over the deduplicated current-version \
+            tables) in one read snapshot and compares it row for row and value for value with \
+            the incrementally maintained table. Prints one line per mart; exits 1 on any \
             difference. Safe while a consumer is writing.
 
             Examples:
