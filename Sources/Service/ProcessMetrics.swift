@@ -5,8 +5,16 @@ import Synchronization
 /// The standard `process_*` metrics, read from /proc/self on Linux (swift-prometheus offers
 /// none): CPU seconds, resident memory, open file descriptors, start time.
 public final class ProcessMetrics: Sendable {
-    /// This process's peak resident set size in MB (getrusage), for summaries at exit.
+    /// This process's peak resident set size in MB, for summaries at exit: `VmHWM` of
+    /// /proc/self/status. Not getrusage's `ru_maxrss`, which Linux keeps across fork and exec:
+    /// a child of a large parent (`emr bench consume`'s consumer) reported the parent's peak
+    /// (303 MB where the consumer itself never passed 117 MB).
     public static var peakResidentMB: Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            return kilobytes / 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
