@@ -59,6 +59,22 @@ struct AggregateChanges {
     }
 }
 
+extension AggregateChanges.Table {
+    /// A table whose only change is its count column: binds the `group` columns, then the count.
+    static func counting(_ table: String, group: [String], count: String) -> Self {
+        let columns = group.joined(separator: ", ")
+        let placeholders = (1...group.count + 1).map { "?\($0)" }.joined(separator: ", ")
+        let match = group.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: " AND ")
+        return Self(
+            upsert: SQLText("""
+                INSERT INTO \(table) (\(columns), \(count)) VALUES (\(placeholders))
+                ON CONFLICT (\(columns)) DO UPDATE SET \(count) = \(count) + excluded.\(count)
+                """),
+            deleteEmpty: SQLText("DELETE FROM \(table) WHERE \(match) AND \(count) = 0"),
+            countIndex: 0)
+    }
+}
+
 extension AggregateChanges.Change {
     mutating func add(_ integers: [Int64], _ decimals: [Decimal]) {
         for i in integers.indices { self.integers[i] += integers[i] }
@@ -114,27 +130,10 @@ enum AggregateTables {
         countIndex: 1)
 
     /// (condition_code, condition_description, condition_description_type) + (references).
-    static let conditions = AggregateChanges.Table(
-        upsert: SQLText("""
-            INSERT INTO dim_conditions (condition_code, condition_description, condition_description_type, reference_count)
-            VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT (condition_code, condition_description, condition_description_type) DO UPDATE SET
-                reference_count = reference_count + excluded.reference_count
-            """),
-        deleteEmpty: SQLText("""
-            DELETE FROM dim_conditions
-            WHERE condition_code = ?1 AND condition_description = ?2 AND condition_description_type = ?3 AND reference_count = 0
-            """),
-        countIndex: 0)
+    static let conditions = AggregateChanges.Table.counting(
+        "dim_conditions", group: ["condition_code", "condition_description", "condition_description_type"], count: "reference_count")
 
     /// (medication_code, medication_description) + (references).
-    static let medications = AggregateChanges.Table(
-        upsert: SQLText("""
-            INSERT INTO dim_medications (medication_code, medication_description, reference_count) VALUES (?1, ?2, ?3)
-            ON CONFLICT (medication_code, medication_description) DO UPDATE SET reference_count = reference_count + excluded.reference_count
-            """),
-        deleteEmpty: SQLText("""
-            DELETE FROM dim_medications WHERE medication_code = ?1 AND medication_description = ?2 AND reference_count = 0
-            """),
-        countIndex: 0)
+    static let medications = AggregateChanges.Table.counting(
+        "dim_medications", group: ["medication_code", "medication_description"], count: "reference_count")
 }

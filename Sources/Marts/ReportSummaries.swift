@@ -64,24 +64,10 @@ public enum ReportSummaries {
         countIndex: 0)
 
     /// (age_group_id, encounter_class, start_date) + (encounters).
-    static let ageDays = AggregateChanges.Table(
-        upsert: SQLText("""
-            INSERT INTO report_age_days (age_group_id, encounter_class, start_date, encounter_count) VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT (age_group_id, encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + excluded.encounter_count
-            """),
-        deleteEmpty: SQLText("""
-            DELETE FROM report_age_days WHERE age_group_id = ?1 AND encounter_class = ?2 AND start_date = ?3 AND encounter_count = 0
-            """),
-        countIndex: 0)
+    static let ageDays = AggregateChanges.Table.counting(
+        "report_age_days", group: ["age_group_id", "encounter_class", "start_date"], count: "encounter_count")
 
     /// (patient_id, encounter_class, start_date) + (encounters).
-    static let patientDays = AggregateChanges.Table(
-        upsert: SQLText("""
-            INSERT INTO report_patient_days (patient_id, encounter_class, start_date, encounter_count) VALUES (?1, ?2, ?3, ?4)
-            ON CONFLICT (patient_id, encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + excluded.encounter_count
-            """),
-        deleteEmpty: SQLText("""
-            DELETE FROM report_patient_days WHERE patient_id = ?1 AND encounter_class = ?2 AND start_date = ?3 AND encounter_count = 0
-            """),
-        countIndex: 0)
+    static let patientDays = AggregateChanges.Table.counting(
+        "report_patient_days", group: ["patient_id", "encounter_class", "start_date"], count: "encounter_count")
 }
