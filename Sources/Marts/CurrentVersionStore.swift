@@ -66,7 +66,7 @@ struct CurrentVersionStore {
         case .text(let v): .text(v)
         case .date(let days): .text(CivilTime.formatDate(days: days))
         case .timestamp(let seconds): .text(CivilTime.formatTimestamp(seconds: seconds))
-        case .decimal(let v): .text(DecimalText.canonical(v))
+        case .decimal(let v): .text(v)
         case .integer(let v): .integer(v)
         }
     }

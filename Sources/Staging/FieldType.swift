@@ -24,7 +24,8 @@ public enum StagedValue: Sendable, Hashable {
     case date(Int64)
     /// Seconds since the epoch, UTC.
     case timestamp(Int64)
-    case decimal(Decimal)
+    /// Exact, as canonical plain decimal text (`1500`, `0.25`, `-3.1`; see ``FieldParser/canonicalDecimal(_:)``).
+    case decimal(String)
     case integer(Int64)
 }
 
@@ -35,10 +36,10 @@ public enum FieldParser {
         case .text: return .text(text)
         case .date: return date(text).map(StagedValue.date)
         case .timestamp: return timestamp(text).map(StagedValue.timestamp)
-        case .decimal: return decimal(text).map(StagedValue.decimal)
+        case .decimal: return canonicalDecimal(text).map(StagedValue.decimal)
         case .integer: return integer(text).map(StagedValue.integer)
-        case .latitude: return decimal(text).flatMap { abs($0) <= 90 ? .decimal($0) : nil }
-        case .longitude: return decimal(text).flatMap { abs($0) <= 180 ? .decimal($0) : nil }
+        case .latitude: return decimal(text).flatMap { abs($0) <= 90 ? canonicalDecimal(text).map(StagedValue.decimal) : nil }
+        case .longitude: return decimal(text).flatMap { abs($0) <= 180 ? canonicalDecimal(text).map(StagedValue.decimal) : nil }
         }
     }
 
@@ -72,6 +73,12 @@ public enum FieldParser {
               let oh = digits(b, i + 1, 2), let om = digits(b, i + 4, 2), oh < 24, om < 60 else { return nil }
         let offset = oh * 3600 + om * 60
         return b[i] == UInt8(ascii: "+") ? base - offset : base + offset
+    }
+
+    /// The canonical text of an exact decimal (`-12.50` -> `-12.5`, `1.5e3` -> `1500`), nil
+    /// when ``decimal(_:)`` is nil.
+    public static func canonicalDecimal(_ text: String) -> String? {
+        DecimalCanonicalizer.canonical(text)
     }
 
     /// An exact decimal: `-12.50`, `27461.280000000002`, `1.5e3`, `.5`.
