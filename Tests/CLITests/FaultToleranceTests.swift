@@ -75,10 +75,11 @@ struct FaultToleranceTests {
         #expect(Set(midStream).count >= 3, "\(context): records read at each kill \(progress) of \(produced)")
     }
 
-    @Test("SIGTERM during a batch: exit 0 within seconds, and a restart continues exactly where it stopped")
-    func sigtermDuringBatch() throws {
+    @Test("SIGTERM or SIGINT during a batch: exit 0 within seconds, and a restart continues exactly where it stopped",
+          arguments: [("SIGTERM", SIGTERM), ("SIGINT", SIGINT)])
+    func stopSignalDuringBatch(name: String, number: Int32) throws {
         let (seed, context) = Self.seed()
-        let work = try temporaryDirectory("sigterm")
+        let work = try temporaryDirectory(name.lowercased())
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/export", "--patients", "150", "--organizations", "12", "--seed", String(seed)])
         let broker = try BrokerProcess()
@@ -89,12 +90,12 @@ struct FaultToleranceTests {
         // Stop once batches are being applied (so the signal lands while they are).
         let started = try consumer.wait(seconds: 60) { FileManager.default.fileExists(atPath: state) && (try? recordsRead(state)) ?? 0 > 200 }
         #expect(started, "\(context): no batch applied within 60 s: \(consumer.stderr.suffix(1_000))")
-        kill(consumer.process.processIdentifier, SIGTERM)
+        kill(consumer.process.processIdentifier, number)
         let signalled = Date()
         let status = consumer.exitStatus(within: 10)
-        #expect(status == 0, "\(context): SIGTERM must exit 0 within 10 s, got \(status.map(String.init) ?? "still running"): \(consumer.stderr.suffix(1_000))")
+        #expect(status == 0, "\(context): \(name) must exit 0 within 10 s, got \(status.map(String.init) ?? "still running"): \(consumer.stderr.suffix(1_000))")
         #expect(Date().timeIntervalSince(signalled) < 10)
-        #expect(consumer.stdout.contains("(stopped by SIGTERM)"), "\(context): \(consumer.stdout)")
+        #expect(consumer.stdout.contains("(stopped by \(name))"), "\(context): \(consumer.stdout)")
         let first = try recordsRead(state)
         let firstLine = consumer.stdout.firstMatch(of: /consume: read (\d+)/).map { Int64($0.1)! }
         #expect(firstLine == first, "\(context): the run's own count \(firstLine ?? -1) must be what the state file committed (\(first))")
