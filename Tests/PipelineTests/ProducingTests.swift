@@ -45,3 +45,21 @@ struct ProducingTests {
         #expect(RFC3339.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
     }
 }
+
+@Suite("ce_time read back")
+struct CETimeParsingTests {
+    @Test("RecordDecoder.milliseconds: whole seconds, 1 to 6 fraction digits (truncated to milliseconds), offsets; what producers write")
+    func milliseconds() {
+        let base: Int64 = 1_577_836_800_000  // 2020-01-01T00:00:00Z
+        let cases: [(String, Int64?)] = [
+            ("2020-01-01T00:00:00Z", base), ("2020-01-01T00:00:00.5Z", base + 500), ("2020-01-01T00:00:00.05Z", base + 50),
+            ("2020-01-01T00:00:00.123456Z", base + 123), ("2020-01-01T01:00:00.999+01:00", base + 999),
+            ("2020-01-01T00:00:00.007-00:30", base + 1_800_007), ("2020-01-01 00:00:00Z", nil), ("2020-01-01T00:00:00", nil),
+        ]
+        for (text, expected) in cases {
+            #expect(RecordDecoder.milliseconds(text) == expected, "\(text)")
+        }
+        let now = Date(timeIntervalSince1970: 1_750_000_123.456)
+        #expect(RecordDecoder.milliseconds(RFC3339.format(now)) == 1_750_000_123_456)
+    }
+}

@@ -134,10 +134,17 @@ public struct RecordDecoder: Sendable {
     /// Milliseconds since the epoch of an RFC 3339 instant with a zone.
     static func milliseconds(_ text: String) -> Int64? {
         guard let seconds = FieldParser.timestamp(text) else { return nil }
+        // The first three digits after the point (bytes, not Characters: this runs per message).
         var millis: Int64 = 0
-        if let dot = text.firstIndex(of: ".") {
-            let digits = text[text.index(after: dot)...].prefix { $0.isASCII && $0.isNumber }
-            millis = Int64(String((digits + "000").prefix(3))) ?? 0
+        let utf8 = text.utf8
+        if let dot = utf8.firstIndex(of: UInt8(ascii: ".")) {
+            var taken = 0
+            for byte in utf8[utf8.index(after: dot)...] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), taken < 3 else { break }
+                millis = millis * 10 + Int64(byte - UInt8(ascii: "0"))
+                taken += 1
+            }
+            for _ in taken..<3 { millis *= 10 }
         }
         return seconds * 1000 + millis
     }
