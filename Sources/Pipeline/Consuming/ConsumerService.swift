@@ -35,7 +35,6 @@ public final class ConsumerService {
         var state = ConsumeProgress(totals: BatchOutcome(), batches: 0, elapsedSeconds: 0, assigned: 0)
         let readiness = Readiness(file: options.readyFile, logger: logger)
         defer { readiness.update(notReadyBecause: "stopped") }
-        var backoff = Backoff(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
 
         // Faults present at start that no retry can fix (a missing or read-only directory, a
         // directory, a read-only file, another writer) fail at once.
@@ -46,31 +45,17 @@ public final class ConsumerService {
         let book = OffsetBook()
         let deadLetters = try options.publishDeadLetters ? makeDeadLetterPublisher() : nil
         defer { deadLetters?.close() }
-        var session: StateSession?
+        var session = try openSessionWaiting(book: book, deadLetters: deadLetters, readiness: readiness, state: &state, shouldStop: shouldStop)
         defer { session?.close() }
-        // Open the state file (refusing newer, foreign or corrupt files at once; waiting while
-        // another connection holds SQLite's lock).
-        while session == nil {
-            do {
-                session = try openSession(book: book, deadLetters: deadLetters)
-            } catch let error as StateError where error.isBusy {
-                readiness.update(notReadyBecause: "state file: \(error)")
-                state.retries += 1
-                logger.error("cannot open the state file: \(error); retrying in \(backoff.describeNext)")
-                if backoff.sleep(shouldStop) { return state }
-            }
-        }
-        backoff.reset()
+        guard session != nil else { return state }  // stopped while waiting
 
         let consumer = try makeConsumer(book: book)
         defer { consumer.close() }
         try consumer.subscribe(topics: decoder.topics)
         logger.info("consuming \(decoder.topics.joined(separator: ", ")) into \(options.statePath) as group \(options.groupID)")
 
-        var lastArrival = ContinuousClock.now
-        var firstArrival: ContinuousClock.Instant?
-        var lastProbe = ContinuousClock.now
-        var failing: Error?
+        var clocks = LoopClocks(started: started, quietPeriodMs: options.quietPeriodMs)
+        var retry = BatchRetry(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
         let sourceCheck = SourceCheck(acceptClusterChange: options.acceptClusterChange, logger: logger)
         /// The cluster and every assigned partition are checked against the state file.
         func sourceVerified() throws -> Bool {
@@ -82,42 +67,19 @@ public final class ConsumerService {
                 return false
             }
         }
-        var lastPositions = ContinuousClock.now - .seconds(10)
         while !shouldStop() {
             guard let batch = try poll(consumer, session: session, book: book) else { continue }
-            state.heartbeat = .now
-            if state.heartbeat - lastPositions >= .seconds(1) {
-                lastPositions = state.heartbeat
-                state.partitions = positions(consumer, book)
-            }
-            if options.exitWhenCaughtUp, !sourceCheck.clusterChecked, ContinuousClock.now - started > .milliseconds(options.connectTimeoutMs) {
-                throw PipelineError("no broker answered within \(options.connectTimeoutMs / 1000) s (bootstrap servers: \(kafka.bootstrapServers)); "
-                                    + "check --brokers / EMR_BROKERS (or raise --connect-timeout)")
-            }
-            state.elapsedSeconds = (ContinuousClock.now - started) / .seconds(1)
-            state.assigned = consumer.assignment.count
-            if consumer.brokersUnreachable, ContinuousClock.now - lastProbe > .seconds(2) {
-                lastProbe = .now
-                if consumer.probeBrokers() { logger.info("brokers reachable again") }
-            }
-            readiness.update(notReadyBecause: consumer.brokersUnreachable ? "no broker reachable (librdkafka reconnects with backoff)"
-                                 : failing.map { "state not written: \($0)" }
-                                 ?? (state.assigned == 0 ? "no partitions assigned" : nil))
-            state.ready = readiness.isReady
-            state.notReadyReason = readiness.reason
+            try refreshStatus(&state, clocks: &clocks, consumer: consumer, book: book, clusterChecked: sourceCheck.clusterChecked,
+                              readiness: readiness, failing: retry.failing)
             if batch.isEmpty {
                 // Checked also while nothing arrives: a log that was replaced sends nothing
                 // until it grows past the stored offset.
                 let verified = try sourceVerified()
-                if options.exitWhenCaughtUp, verified, ContinuousClock.now - lastArrival >= .milliseconds(options.quietPeriodMs),
-                   try caughtUp(consumer, book) {
-                    break
-                }
+                if options.exitWhenCaughtUp, verified, clocks.isQuiet, try caughtUp(consumer, book) { break }
                 progress(state)
                 continue
             }
-            lastArrival = .now
-            if firstArrival == nil { firstArrival = lastArrival }
+            clocks.noteArrival()
             let applyStarted = ContinuousClock.now
             let outcome: BatchOutcome
             do {
@@ -127,48 +89,96 @@ public final class ConsumerService {
                     try rewind(consumer, book)
                     continue
                 }
-                outcome = try session!.applier.apply(batch)
-                state.timings += session!.applier.lastTimings
-                let committedMs = Int64(Date().timeIntervalSince1970 * 1000)
-                for message in batch { if let sent = message.timestampMs, sent > 0 { state.latency.record(committedMs - sent) } }
+                outcome = try apply(batch, in: session!, state: &state)
             } catch where Self.isRetryable(error) {
-                failing = error
+                retry.failed(error)
                 state.retries += 1
                 readiness.update(notReadyBecause: "state not written: \(error)")
                 state.ready = false
                 state.notReadyReason = readiness.reason
                 progress(state)
-                logger.error("batch of \(batch.count) messages from \(Self.describe(batch)) not applied: \(error). No offset advanced; retrying in \(backoff.describeNext)")
+                logger.error("batch of \(batch.count) messages from \(Self.describe(batch)) not applied: \(error). No offset advanced; retrying in \(retry.describeNext)")
                 session?.close()
                 session = nil
                 try rewind(consumer, book)
-                if backoff.sleep(shouldStop) { break }
+                if retry.pause(shouldStop) { break }
                 continue
             }
-            if failing != nil {
-                logger.notice("batch applied again after \(backoff.attempts) failed attempt(s); resumed")
-                failing = nil
-                backoff.reset()
-            }
+            if let attempts = retry.succeeded() { logger.notice("batch applied again after \(attempts) failed attempt(s); resumed") }
             let applied = (ContinuousClock.now - applyStarted) / .seconds(1)
             state.applySeconds += applied
             state.totals += outcome
             batchApplied(outcome, applied)
             state.batches += 1
-            state.activeSeconds = (ContinuousClock.now - firstArrival!) / .seconds(1)
-            let commitStarted = ContinuousClock.now
-            defer { logger.debug("batch of \(batch.count): apply \(applyStarted.duration(to: commitStarted)), commit \(commitStarted.duration(to: .now))") }
-            do {
-                // In the background: the state file holds the truth, and a synchronous commit
-                // would stall the loop (and readiness) for a session timeout in a broker outage.
-                try consumer.commit(outcome.offsets, wait: false)
-            } catch {
-                logger.warning("committing offsets to Kafka failed (the state file has them; only lag reporting is affected): \(error)")
-            }
+            state.activeSeconds = clocks.activeSeconds
+            commitToKafka(outcome, consumer, batchCount: batch.count, applyStarted: applyStarted)
             progress(state)
         }
-        state.elapsedSeconds = (ContinuousClock.now - started) / .seconds(1)
+        state.elapsedSeconds = clocks.elapsedSeconds
         return state
+    }
+
+    // MARK: - Steps of the loop
+
+    /// Opens the state file, refusing newer, foreign or corrupt files at once and waiting (with
+    /// backoff) while another connection holds SQLite's lock; nil when stopped meanwhile.
+    private func openSessionWaiting(book: OffsetBook, deadLetters: DeadLetterPublisher?, readiness: Readiness,
+                                    state: inout ConsumeProgress, shouldStop: () -> Bool) throws -> StateSession? {
+        var backoff = Backoff(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
+        while true {
+            do {
+                return try openSession(book: book, deadLetters: deadLetters)
+            } catch let error as StateError where error.isBusy {
+                readiness.update(notReadyBecause: "state file: \(error)")
+                state.retries += 1
+                logger.error("cannot open the state file: \(error); retrying in \(backoff.describeNext)")
+                if backoff.sleep(shouldStop) { return nil }
+            }
+        }
+    }
+
+    /// Every turn: heartbeat, partition positions (about every second), the connect timeout,
+    /// broker probes while none is reachable, and readiness.
+    private func refreshStatus(_ state: inout ConsumeProgress, clocks: inout LoopClocks, consumer: KafkaConsumer, book: OffsetBook,
+                               clusterChecked: Bool, readiness: Readiness, failing: Error?) throws {
+        state.heartbeat = .now
+        if clocks.positionsDue() { state.partitions = positions(consumer, book) }
+        if options.exitWhenCaughtUp, !clusterChecked, ContinuousClock.now - clocks.started > .milliseconds(options.connectTimeoutMs) {
+            throw PipelineError("no broker answered within \(options.connectTimeoutMs / 1000) s (bootstrap servers: \(kafka.bootstrapServers)); "
+                                + "check --brokers / EMR_BROKERS (or raise --connect-timeout)")
+        }
+        state.elapsedSeconds = clocks.elapsedSeconds
+        state.assigned = consumer.assignment.count
+        if consumer.brokersUnreachable, clocks.probeDue() {
+            if consumer.probeBrokers() { logger.info("brokers reachable again") }
+        }
+        readiness.update(notReadyBecause: consumer.brokersUnreachable ? "no broker reachable (librdkafka reconnects with backoff)"
+                             : failing.map { "state not written: \($0)" }
+                             ?? (state.assigned == 0 ? "no partitions assigned" : nil))
+        state.ready = readiness.isReady
+        state.notReadyReason = readiness.reason
+    }
+
+    /// One batch in one transaction; its timings and each record's latency to this commit.
+    private func apply(_ batch: [ConsumedMessage], in session: StateSession, state: inout ConsumeProgress) throws -> BatchOutcome {
+        let outcome = try session.applier.apply(batch)
+        state.timings += session.applier.lastTimings
+        let committedMs = Int64(Date().timeIntervalSince1970 * 1000)
+        for message in batch { if let sent = message.timestampMs, sent > 0 { state.latency.record(committedMs - sent) } }
+        return outcome
+    }
+
+    /// The batch's offsets to Kafka, in the background: the state file holds the truth, and a
+    /// synchronous commit would stall the loop (and readiness) for a session timeout in a
+    /// broker outage. Only lag reporting depends on it.
+    private func commitToKafka(_ outcome: BatchOutcome, _ consumer: KafkaConsumer, batchCount: Int, applyStarted: ContinuousClock.Instant) {
+        let commitStarted = ContinuousClock.now
+        defer { logger.debug("batch of \(batchCount): apply \(applyStarted.duration(to: commitStarted)), commit \(commitStarted.duration(to: .now))") }
+        do {
+            try consumer.commit(outcome.offsets, wait: false)
+        } catch {
+            logger.warning("committing offsets to Kafka failed (the state file has them; only lag reporting is affected): \(error)")
+        }
     }
 
     // MARK: - Parts
