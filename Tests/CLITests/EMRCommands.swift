@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Marts
 import State
 import Testing
@@ -48,6 +49,15 @@ final class ConsumerProcess {
     let process = Process()
     let stdoutPath: String
     let stderrPath: String
+    private let exit = ExitTime()
+
+    /// When the process exited, noted by Foundation's termination handler (not by the test's
+    /// task, which a busy suite may not run for seconds): what timing checks compare.
+    var exitedAt: Date? { exit.date.withLock { $0 } }
+
+    private final class ExitTime: Sendable {
+        let date = Mutex<Date?>(nil)
+    }
 
     init(_ arguments: [String], logs: String, command: String = "consume") throws {
         stdoutPath = "\(logs).out"
@@ -58,6 +68,8 @@ final class ConsumerProcess {
         process.arguments = [command] + arguments
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        let exit = self.exit
+        process.terminationHandler = { _ in exit.date.withLock { $0 = Date() } }
         try process.run()
     }
 
