@@ -27,24 +27,22 @@ struct AggregateChanges {
         var isZero: Bool { integers.allSatisfy { $0 == 0 } && decimals.allSatisfy(\.isZero) }
     }
 
-    private var changes: [Int: [[SQLiteValue]: Change]] = [:]
-    private var tables: [Int: Table] = [:]
+    /// By table (``SQLText/id`` of its upsert): the table and the change of each touched group.
+    private var changes: [Int: (table: Table, groups: [[SQLiteValue]: Change])] = [:]
 
     var isEmpty: Bool { changes.isEmpty }
 
     /// Adds `sign` times the contribution (`integers`, `decimals`) to `group` of `table`.
     mutating func add(_ table: Table, group: [SQLiteValue], integers: [Int64], decimals: [Decimal] = [], sign: Int64) {
-        tables[table.upsert.id] = table
         let signedDecimals = sign < 0 ? decimals.map { -$0 } : decimals
-        changes[table.upsert.id, default: [:]][group, default: Change(integers: integers.map { _ in 0 }, decimals: decimals.map { _ in 0 })]
+        changes[table.upsert.id, default: (table, [:])].groups[group, default: Change(integers: integers.map { _ in 0 }, decimals: decimals.map { _ in 0 })]
             .add(integers.map { $0 * sign }, signedDecimals)
     }
 
     /// Writes every non-zero change, then forgets them all.
     mutating func write(to database: SQLiteDatabase) throws {
         defer { discard() }
-        for (id, groups) in changes {
-            let table = tables[id]!
+        for (table, groups) in changes.values {
             for (group, change) in groups where !change.isZero {
                 let values = group + change.integers.map { SQLiteValue.integer($0) } + change.decimals.map { SQLiteValue.text(DecimalText.canonical($0)) }
                 try database.prepare(table.upsert).bind(values).run()

@@ -50,7 +50,7 @@ public struct RecordDecoder: Sendable {
     /// `nowMs`: this consumer's clock (milliseconds since the epoch), for the future check.
     public func decode(_ message: ConsumedMessage, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> DecodedMessage {
         guard let entity = entities[message.topic] else { return .undecodable(["topic: '\(message.topic)' is not a raw topic of any entity"]) }
-        var reasons = headerReasons(message, entity: entity)
+        var (reasons, ceTime) = headerReasons(message, entity: entity)
         let key = message.key.flatMap { String(validating: $0, as: UTF8.self) }
         if message.key == nil { reasons.append("key: missing") } else if key == nil { reasons.append("key: not valid UTF-8") }
         var value: [String: String] = [:]
@@ -66,7 +66,6 @@ public struct RecordDecoder: Sendable {
         } else {
             reasons.append("value: missing (null)")
         }
-        let ceTime = message.headers.string(named: CloudEventHeader.time).flatMap(Self.milliseconds)
         reasons += timeReasons(ceTimeMs: ceTime, kafkaTimestampMs: message.timestampMs, nowMs: nowMs)
         if !reasons.isEmpty { return .undecodable(reasons) }
         let ingested = ceTime ?? message.timestampMs ?? 0
@@ -74,11 +73,12 @@ public struct RecordDecoder: Sendable {
                        position: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset, ingestedMs: ingested))
     }
 
-    /// What is wrong with the CloudEvents headers, if anything.
-    func headerReasons(_ message: ConsumedMessage, entity: Entity) -> [String] {
+    /// What is wrong with the CloudEvents headers, if anything, and `ce_time` in milliseconds
+    /// (nil when absent or invalid; read once per message).
+    func headerReasons(_ message: ConsumedMessage, entity: Entity) -> (reasons: [String], ceTimeMs: Int64?) {
         let headers = message.headers
         if headers.isEmpty {
-            return ["headers: none (a CloudEvent needs \(CloudEventHeader.specVersion), \(CloudEventHeader.id), \(CloudEventHeader.source), \(CloudEventHeader.type))"]
+            return (["headers: none (a CloudEvent needs \(CloudEventHeader.specVersion), \(CloudEventHeader.id), \(CloudEventHeader.source), \(CloudEventHeader.type))"], nil)
         }
         var reasons: [String] = []
         for name in [CloudEventHeader.specVersion, CloudEventHeader.id, CloudEventHeader.source, CloudEventHeader.type] {
@@ -101,9 +101,11 @@ public struct RecordDecoder: Sendable {
                 break
             }
         }
+        var ceTimeMs: Int64?
         if let header = headers.last(where: { $0.name == CloudEventHeader.time }) {
             if let text = header.stringValue {
-                if Self.milliseconds(text) == nil { reasons.append("header \(CloudEventHeader.time): '\(text.prefix(64))' is not an RFC 3339 instant with a zone") }
+                ceTimeMs = Self.milliseconds(text)
+                if ceTimeMs == nil { reasons.append("header \(CloudEventHeader.time): '\(text.prefix(64))' is not an RFC 3339 instant with a zone") }
             } else {
                 reasons.append("header \(CloudEventHeader.time): \(header.value == nil ? "null" : "not valid UTF-8")")
             }
@@ -111,7 +113,7 @@ public struct RecordDecoder: Sendable {
         if let type = headers.string(named: CloudEventHeader.contentType), !type.hasPrefix("application/json") {
             reasons.append("header \(CloudEventHeader.contentType): '\(type.prefix(64))', expected application/json")
         }
-        return reasons
+        return (reasons, ceTimeMs)
     }
 
     /// Times implausibly far in the future (beyond ``maxClockSkewMs``).
