@@ -59,13 +59,14 @@ final class ConsumerProcess {
         let date = Mutex<Date?>(nil)
     }
 
-    init(_ arguments: [String], logs: String, command: String = "consume") throws {
+    init(_ arguments: [String], logs: String, command: String = "consume", environment: [String: String] = [:]) throws {
         stdoutPath = "\(logs).out"
         stderrPath = "\(logs).err"
         FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = try emrExecutable()
         process.arguments = [command] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         let exit = self.exit

@@ -75,6 +75,83 @@ struct FaultToleranceTests {
         #expect(Set(midStream).count >= 3, "\(context): records read at each kill \(progress) of \(produced)")
     }
 
+    /// Publishes a value that is not JSON at offset 0 of every partition of every raw topic
+    /// (so the first batch a consumer applies from scratch always refuses some), each under a
+    /// key of its own. Returns the keys.
+    static func publishMalformedFirst(_ broker: BrokerProcess) throws -> [String] {
+        let kcat = try executableOnPath("kcat")
+        var keys: [String] = []
+        let declarations = try FileManager.default.contentsOfDirectory(atPath: topicsDirectory).filter { $0.hasPrefix("emr.raw.") }
+        for file in declarations.sorted() {
+            let text = try String(contentsOfFile: "\(topicsDirectory)/\(file)", encoding: .utf8)
+            let topic = String(file.dropLast(".properties".count))
+            let partitions = try #require(text.firstMatch(of: /partitions=(\d+)/).flatMap { Int($0.1) }, "\(file) has no partitions=")
+            for partition in 0..<partitions {
+                let key = "malformed-\(topic)-\(partition)"
+                let headers = ["-H", "ce_specversion=1.0", "-H", "ce_id=\(key)", "-H", "ce_source=/tests", "-H", "ce_type=\(topic)"]
+                let result = try run(kcat, ["-P", "-b", broker.bootstrap, "-t", topic, "-p", String(partition), "-k", key] + headers,
+                                     input: "{not json \(key)\n")
+                #expect(result.status == 0, "kcat: \(result.stderr)")
+                keys.append(key)
+            }
+        }
+        return keys
+    }
+
+    /// The keys of every message in the dead-letter topic, one per message.
+    static func deadLetterKeys(_ broker: BrokerProcess) throws -> [String] {
+        let result = try run(try executableOnPath("kcat"), ["-C", "-b", broker.bootstrap, "-t", "emr.deadletter", "-o", "beginning", "-e", "-q", "-f", "%k\\n"])
+        #expect(result.status == 0, "kcat: \(result.stderr)")
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    @Test("kill -9 while a batch transaction is held open, with malformed records: the batch leaves nothing, its dead letters are published again, every record is read once")
+    func killInsideOpenTransaction() throws {
+        let (seed, context) = Self.seed()
+        var random = SeededRandom(seed: seed)
+        let work = try temporaryDirectory("kill-open")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try emr(["generate", "--out", "\(work)/export", "--patients", "60", "--organizations", "6", "--seed", String(seed)])
+        let broker = try BrokerProcess()
+        let malformed = try Self.publishMalformedFirst(broker)
+        let produced = Int64(try produceAll("\(work)/export", broker)) + Int64(malformed.count)
+
+        let state = "\(work)/state.sqlite"
+        var republished = 0
+        for attempt in 0..<4 {
+            // The first attempt holds the very first batch, which holds malformed records.
+            let hold = attempt == 0 ? 1 : random.int(1...3)
+            let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                                "--group", "open-\(attempt)", "--batch-size", String(random.int(40...300))],
+                                               logs: "\(work)/attempt-\(attempt)", environment: ["EMR_FAULT_HOLD_BEFORE_COMMIT": "\(hold):300"])
+            let held = consumer.wait(seconds: 60) { consumer.stderr.contains("fault injection: holding batch \(hold) ") }
+            #expect(held, "\(context): attempt \(attempt) never held batch \(hold): \(consumer.stderr.suffix(1_500))")
+            let committedBefore = FileManager.default.fileExists(atPath: state) ? try recordsRead(state) : 0
+            kill(consumer.process.processIdentifier, SIGKILL)
+            consumer.process.waitUntilExit()
+            let line = consumer.stderr.firstMatch(of: /holding batch \d+ .*\(read (\d+), rejected (\d+), dead letters acknowledged (\d+)\)/)
+            let (read, rejected, letters) = (line.map { Int($0.1)! } ?? 0, line.map { Int($0.2)! } ?? 0, line.map { Int($0.3)! } ?? 0)
+            #expect(read > 0 && letters == rejected, "\(context): attempt \(attempt): \(line.map { String($0.0) } ?? String(consumer.stderr.suffix(500)))")
+            if attempt == 0 { #expect(letters > 0, "\(context): the first batch held no malformed record") }
+            republished += letters
+            // The killed transaction left nothing: the committed count is what it was while it was open.
+            #expect(try recordsRead(state) == committedBefore, "\(context): attempt \(attempt): the held batch was committed")
+        }
+
+        try consume(state, broker, group: "open-final")
+        #expect(try recordsRead(state) == produced, "\(context): every message in the topics read exactly once across the kills")
+        let quarantined = try emr(["quarantine", "--state", state, "--json"]).stdout.split(separator: "\n")
+        #expect(quarantined.count == malformed.count, "\(context): each malformed record quarantined once")
+        let letters = try Self.deadLetterKeys(broker)
+        #expect(Set(letters) == Set(malformed), "\(context): every malformed record is a dead letter")
+        #expect(letters.count == malformed.count + republished,
+                "\(context): the dead letters of each killed batch are published again, once: \(letters.count) letters, \(malformed.count) records, \(republished) republished")
+        try emr(["verify", "--state", state])
+        let clean = "\(work)/clean.sqlite"
+        try consume(clean, broker, group: "clean")
+        try Self.expectSameExports(state, clean, work: work, context: context)
+    }
+
     @Test("SIGTERM or SIGINT during a batch: exit 0 within seconds, and a restart continues exactly where it stopped",
           arguments: [("SIGTERM", SIGTERM), ("SIGINT", SIGINT)])
     func stopSignalDuringBatch(name: String, number: Int32) throws {

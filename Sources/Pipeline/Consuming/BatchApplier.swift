@@ -83,6 +83,9 @@ public final class BatchApplier {
     public let deadLetters: DeadLetterPublisher?
     /// Where the last batch's time went.
     public private(set) var lastTimings = BatchTimings()
+    /// Called inside the transaction after everything is written and the dead letters are
+    /// acknowledged, just before COMMIT (fault injection for crash tests; nil otherwise).
+    public var beforeCommit: ((BatchOutcome) throws -> Void)?
 
     public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook, deadLetters: DeadLetterPublisher?) {
         self.store = store
@@ -151,6 +154,7 @@ public final class BatchApplier {
             // Before COMMIT: if publishing fails the batch rolls back and is retried whole.
             try deadLetters?.publish(refused)
             if deadLetters != nil { outcome.deadLetters = refused.count }
+            try beforeCommit?(outcome)
         }
         timings.commit = max(0, (ContinuousClock.now - started).seconds - timings.decode - timings.stage - timings.marts)
         lastTimings = timings

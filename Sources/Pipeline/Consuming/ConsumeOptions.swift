@@ -32,6 +32,8 @@ public struct ConsumeOptions: Sendable {
     /// First and longest wait before a batch that could not be written is tried again.
     public var retryBackoffMs = 500
     public var maxRetryBackoffMs = 30_000
+    /// Fault injection for crash tests (see ``CommitHold``); nil in production.
+    public var commitHold: CommitHold?
 
     public init(statePath: String) {
         self.statePath = statePath

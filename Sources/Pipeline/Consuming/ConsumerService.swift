@@ -16,6 +16,7 @@ public final class ConsumerService {
     private let catalog: TopicCatalog
     private let decoder: RecordDecoder
     private let logger: Logger
+    private let commitHold: CommitHoldInjector?
 
     public init(options: ConsumeOptions, kafka: KafkaConfiguration, catalog: TopicCatalog, logger: Logger) throws {
         self.options = options
@@ -23,6 +24,7 @@ public final class ConsumerService {
         self.catalog = catalog
         self.decoder = try RecordDecoder(catalog: catalog, maxValueBytes: options.maxValueBytes, maxClockSkewMs: options.maxClockSkewMs)
         self.logger = logger
+        commitHold = options.commitHold.map { CommitHoldInjector($0) { [logger] line in logger.warning("\(line)") } }
     }
 
     /// Runs until `shouldStop` returns true (checked between batches and while waiting) or,
@@ -201,6 +203,7 @@ public final class ConsumerService {
         let session = try StateSession(path: options.statePath, readmissionWindowDays: options.readmissionWindowDays,
                                        decoder: decoder, book: book, deadLetters: deadLetters)
         book.reset(to: try session.storedOffsets())
+        if let commitHold { session.applier.beforeCommit = commitHold.beforeCommit }
         return session
     }
 

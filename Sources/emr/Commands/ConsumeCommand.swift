@@ -158,6 +158,8 @@ struct ConsumeCommand: AsyncParsableCommand {
         options.maxClockSkewMs = Int64(maxClockSkew * 1000)
         options.maxValueBytes = maxValueBytes
         options.readyFile = readyFile
+        // Fault injection for the crash tests only (see CommitHold); not an option users see.
+        options.commitHold = ProcessInfo.processInfo.environment["EMR_FAULT_HOLD_BEFORE_COMMIT"].flatMap(CommitHold.init(parsing:))
         return options
     }
 

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Fault injection for crash tests: hold one batch's transaction open, after its marts are
+/// written and its dead letters acknowledged by the broker, before COMMIT, so that a
+/// `kill -9` is known to land inside it. Off unless asked for (`EMR_FAULT_HOLD_BEFORE_COMMIT`
+/// in `emr consume`); never used in production.
+public struct CommitHold: Sendable, Equatable {
+    /// Which batch of this run to hold, counted from 1.
+    public var batch: Int
+    /// How long to hold it.
+    public var seconds: Double
+
+    public init(batch: Int, seconds: Double) {
+        self.batch = batch
+        self.seconds = seconds
+    }
+
+    /// Reads `BATCH:SECONDS` (e.g. `3:60`); nil for anything else.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let batch = Int(parts[0]), batch >= 1,
+              let seconds = Double(parts[1]), seconds.isFinite, seconds >= 0 else { return nil }
+        self.init(batch: batch, seconds: seconds)
+    }
+}
+
+/// Counts the batches that reach COMMIT in one run and holds the one ``CommitHold`` names,
+/// saying so on the log first (tests wait for that line, then kill).
+final class CommitHoldInjector {
+    private let hold: CommitHold
+    private let announce: (String) -> Void
+    private var reached = 0
+
+    init(_ hold: CommitHold, announce: @escaping (String) -> Void) {
+        self.hold = hold
+        self.announce = announce
+    }
+
+    func beforeCommit(_ outcome: BatchOutcome) {
+        reached += 1
+        guard reached == hold.batch else { return }
+        announce("fault injection: holding batch \(reached) open before COMMIT for \(hold.seconds) s "
+                 + "(read \(outcome.read), rejected \(outcome.rejected), dead letters acknowledged \(outcome.deadLetters))")
+        Thread.sleep(forTimeInterval: hold.seconds)
+    }
+}
