@@ -39,6 +39,9 @@ public final class StateFileLock {
     /// Releases the lock (the lock file stays, empty of meaning). Safe to call twice.
     public func release() {
         guard descriptor >= 0 else { return }
+        // Unlock explicitly: close alone keeps the lock while a child forked meanwhile (another
+        // thread starting a process) still holds a copy of the descriptor until its exec.
+        _ = flock(descriptor, LOCK_UN)
         Foundation.close(descriptor)
         descriptor = -1
     }

@@ -188,54 +188,90 @@ struct FaultToleranceTests {
         try emr(["verify", "--state", state])
     }
 
-    /// A fault present at start fails fast (issue 10 item 10, `HardeningCLITests`); this one
-    /// appears while the consumer runs, which is retried. Only root can take write access away
-    /// from files a process already has open (the immutable attribute), so it needs root.
-    @Test("state file turns read-only while running: no offset advances, the error names the file, the batch resumes once it is writable",
-          .enabled(if: getuid() == 0, "needs root (chattr +i on open files): skipped"))
-    func readOnlyStateFile() throws {
+    /// A storage fault that appears while the consumer runs (one present at start fails fast,
+    /// `HardeningCLITests`) is retried: while it lasts no offset advances, the error names the
+    /// file, the consumer is not ready and keeps running; once it clears the batch goes through
+    /// and nothing is lost or doubled. `inject` makes the fault (given the state path and the
+    /// records already committed), `clear` removes it.
+    static func storageFault(_ label: String, stateIn directory: (_ work: String) throws -> String,
+                             inject: (String) throws -> Void, clear: (String) throws -> Void,
+                             whileFaulty: (String) throws -> Void = { _ in }) throws {
         let (seed, context) = Self.seed()
-        let work = try temporaryDirectory("readonly")
+        let work = try temporaryDirectory(label)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/first", "--patients", "20", "--organizations", "3", "--seed", String(seed)])
-        try emr(["generate", "--out", "\(work)/second", "--patients", "20", "--organizations", "3", "--seed", String(seed + 1)])
+        try emr(["generate", "--out", "\(work)/second", "--patients", "40", "--organizations", "3", "--seed", String(seed + 1)])
         let broker = try BrokerProcess()
-        let state = "\(work)/state.sqlite"
+        let state = "\(try directory(work))/state.sqlite"
         let firstCount = Int64(try produceAll("\(work)/first", broker))
-        try consume(state, broker, group: "ro")
+        try consume(state, broker, group: label)
         #expect(try recordsRead(state) == firstCount)
 
         let ready = "\(work)/ready"
         let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
-                                            "--group", "ro", "--ready-file", ready], logs: "\(work)/ro")
+                                            "--group", label, "--ready-file", ready], logs: "\(work)/consumer")
         #expect(consumer.wait(seconds: 60) { FileManager.default.fileExists(atPath: ready) }, "\(context): never ready: \(consumer.stderr.suffix(2_000))")
-        let files = [state, state + "-wal"]
-        func setReadOnly(_ on: Bool) throws {
-            for file in files {
-                let result = try run(try executableOnPath("chattr"), [on ? "+i" : "-i", file])
-                #expect(result.status == 0, "chattr: \(result.stderr)")
-            }
-        }
-        try setReadOnly(true)
-        defer { try? setReadOnly(false) }
-        let before = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        try inject(state)
+        var cleared = false
+        defer { if !cleared { try? clear(state) } }
         let secondCount = Int64(try produceAll("\(work)/second", broker))
         let retried = consumer.wait(seconds: 60) { consumer.stderr.components(separatedBy: "not applied").count > 2 }
-        #expect(retried, "\(context): expected repeated errors while read-only: \(consumer.stderr.suffix(2_000))")
+        #expect(retried, "\(context): expected repeated errors during the fault: \(consumer.stderr.suffix(2_000))")
         let error = consumer.stderr.split(separator: "\n").first { $0.contains("not applied") }.map(String.init) ?? ""
         #expect(error.contains(state) && error.contains("No offset advanced"), "\(context): \(error)")
         #expect(consumer.process.isRunning, "\(context): the consumer must keep retrying, not exit")
         #expect(!FileManager.default.fileExists(atPath: ready), "\(context): not ready while the state cannot be written")
-        #expect(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before, "\(context): the read-only files changed")
+        #expect(try recordsRead(state) == firstCount, "\(context): nothing committed during the fault")
+        try whileFaulty(state)
 
-        try setReadOnly(false)
+        try clear(state)
+        cleared = true
         let caughtUp = consumer.wait(seconds: 90) { ((try? recordsRead(state)) ?? 0) == firstCount + secondCount }
         #expect(caughtUp, "\(context): after the fault cleared: \(consumer.stderr.suffix(2_000))")
+        #expect(consumer.wait(seconds: 30) { FileManager.default.fileExists(atPath: ready) }, "\(context): ready again once the fault cleared")
         kill(consumer.process.processIdentifier, SIGTERM)
         #expect(consumer.exitStatus(within: 30) == 0, "\(context): \(consumer.stderr.suffix(1_000))")
         #expect(consumer.stderr.contains("resumed"), "\(context)")
         #expect(try recordsRead(state) == firstCount + secondCount, "\(context): nothing lost or doubled across the fault")
         try emr(["verify", "--state", state])
+        let clean = "\(work)/clean.sqlite"
+        try consume(clean, broker, group: "clean")
+        try Self.expectSameExports(state, clean, work: work, context: context)
+    }
+
+    /// Only root can take write access away from files a process already has open (the
+    /// immutable attribute), so this needs root and chattr's capability.
+    @Test("state file turns read-only while running: no offset advances, the error names the file, the batch resumes once it is writable",
+          .enabled(if: FileAttributes.immutableSupported, "needs root with CAP_LINUX_IMMUTABLE (chattr +i on open files): skipped"))
+    func readOnlyStateFile() throws {
+        var before: [Data] = []
+        func files(_ state: String) -> [String] { [state, state + "-wal"] }
+        try Self.storageFault("readonly", stateIn: { $0 }, inject: { state in
+            for file in files(state) { try FileAttributes.setImmutable(file, true) }
+            before = try files(state).map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        }, clear: { state in
+            for file in files(state) { try FileAttributes.setImmutable(file, false) }
+        }, whileFaulty: { state in
+            let now = try files(state).map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+            #expect(now == before, "the read-only files changed")
+        })
+    }
+
+    /// The state file on a tmpfs of its own, shrunk to what it already holds: the next batches
+    /// find the disk full (SQLITE_FULL) until the filesystem grows again.
+    @Test("disk full while running (a small tmpfs): no offset advances, not ready, the batch resumes once there is space; nothing lost or doubled",
+          .enabled(if: SmallFilesystem.supported, "needs root with mount permission (tmpfs): skipped"))
+    func diskFull() throws {
+        var disk: SmallFilesystem?
+        defer { disk?.unmount() }
+        try Self.storageFault("diskfull", stateIn: { _ in
+            disk = try SmallFilesystem(megabytes: 64)
+            return disk!.path
+        }, inject: { _ in
+            try disk!.resize(bytes: try disk!.usedBytes() + 16 * 1024)
+        }, clear: { _ in
+            try disk!.resize(bytes: 64 << 20)
+        })
     }
 
     @Test("two consumers in one group, each with its own state file: partitions move between them, neither state loses or doubles a record")

@@ -188,14 +188,16 @@ struct HardeningCLITests {
             #expect(line.contains(state) && line.contains(expected), "\(line)")
             #expect(Date().timeIntervalSince(started) < 20, "\(state): failed fast")
         }
-        if getuid() == 0 {
-            // A read-only mount: root ignores permission bits, the immutable attribute stops it too.
-            let ro = "\(work)/ro"
-            try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
-            #expect(try run(try executableOnPath("chattr"), ["+i", ro]).status == 0)
-            defer { _ = try? run(try executableOnPath("chattr"), ["-i", ro]) }
-            let line = Self.errorLine(try Self.failing(consume + ["\(ro)/state.sqlite"]))
-            #expect(line.contains("cannot write in its directory"), "\(line)")
+        if let way = ReadOnlyDirectory.way {
+            // A read-only mount (root ignores permission bits: see ReadOnlyDirectory).
+            try FileManager.default.createDirectory(atPath: "\(work)/ro", withIntermediateDirectories: true)
+            let ro = try ReadOnlyDirectory("\(work)/ro", way: way)
+            try ro.setReadOnly(true)
+            defer { try? ro.setReadOnly(false) }
+            let result = try ro.emr(consume + ["\(ro.path)/state.sqlite"])
+            #expect(result.status == 1, "\(way): \(result.stderr)")
+            let line = Self.errorLine(result.stderr)
+            #expect(line.contains("cannot write in its directory"), "\(way): \(line)")
         }
         let started = Date()
         let unreachable = Self.errorLine(try Self.failing(["consume", "--state", "\(work)/s.sqlite", "--brokers", "127.0.0.1:1",
@@ -208,7 +210,8 @@ struct HardeningCLITests {
         #expect(emptyEnv.contains("--brokers"), "\(emptyEnv)")
     }
 
-    @Test("item 11: verify, export and quarantine read a state file on a read-only directory")
+    @Test("item 11: verify, export and quarantine read a state file on a read-only directory",
+          .enabled(if: ReadOnlyDirectory.way != nil, "\(ReadOnlyDirectory.unavailable)"))
     func readOnlyCommands() throws {
         let work = try temporaryDirectory("rocmds")
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -220,21 +223,15 @@ struct HardeningCLITests {
         try consume(state, broker, group: "g")
         try FileManager.default.removeItem(atPath: state + ".lock")
         let before = try FileManager.default.contentsOfDirectory(atPath: dir)
-        let asRoot = getuid() == 0
-        func readOnly(_ on: Bool) throws {
-            if asRoot {
-                #expect(try run(try executableOnPath("chattr"), [on ? "+i" : "-i", dir]).status == 0)
-            } else {
-                try FileManager.default.setAttributes([.posixPermissions: on ? 0o555 : 0o755], ofItemAtPath: dir)
-            }
+        let ro = try ReadOnlyDirectory(dir)
+        try ro.setReadOnly(true)
+        defer { try? ro.setReadOnly(false) }
+        for command in [["verify"], ["quarantine"], ["export", "--out", try ro.writableDirectory("\(work)/out") + "/marts"]] {
+            let result = try ro.emr(command + ["--state", state])
+            #expect(result.status == 0, "\(ro.way): emr \(command[0]) exited \(result.status): \(result.stderr.suffix(1_000))")
         }
-        try readOnly(true)
-        defer { try? readOnly(false) }
-        try emr(["verify", "--state", state])
-        try emr(["quarantine", "--state", state])
-        try emr(["export", "--state", state, "--out", "\(work)/marts"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == before, "\(ro.way): the commands wrote in the directory")
         #expect(try recordsRead(state) == produced)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == before)
     }
 
     @Test("item 13: file errors are one plain line naming the path and the problem")
