@@ -99,3 +99,9 @@ final class ConsumerProcess {
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 }
+
+/// A random seed, or EMR_TEST_SEED's; with the line that replays it, for failure messages.
+func testSeed() -> (UInt64, String) {
+    let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
+    return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
+}

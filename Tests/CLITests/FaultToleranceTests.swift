@@ -10,11 +10,6 @@ import Testing
 struct FaultToleranceTests {
     static let streamed = sharedRoot.appendingPathComponent("akaleem-L3c-116p").path
 
-    static func seed() -> (UInt64, String) {
-        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
-        return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
-    }
-
     /// The 11 CSV exports of two state files are byte-identical.
     static func expectSameExports(_ state: String, _ clean: String, work: String, context: String) throws {
         try emr(["export", "--state", state, "--out", "\(work)/tested"])
@@ -29,7 +24,7 @@ struct FaultToleranceTests {
     @Test("10 × kill -9 at random moments while a shared export streams in; the final marts equal a clean run",
           .enabled(if: FileManager.default.fileExists(atPath: streamed), "../shared/synthea is absent: skipped"))
     func killLoopWhileStreaming() throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let work = try temporaryDirectory("kill")
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -107,7 +102,7 @@ struct FaultToleranceTests {
 
     @Test("kill -9 while a batch transaction is held open, with malformed records: the batch leaves nothing, its dead letters are published again, every record is read once")
     func killInsideOpenTransaction() throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let work = try temporaryDirectory("kill-open")
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -155,7 +150,7 @@ struct FaultToleranceTests {
     @Test("SIGTERM or SIGINT during a batch: exit 0 within seconds, and a restart continues exactly where it stopped",
           arguments: [("SIGTERM", SIGTERM), ("SIGINT", SIGINT)])
     func stopSignalDuringBatch(name: String, number: Int32) throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         let work = try temporaryDirectory(name.lowercased())
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/export", "--patients", "150", "--organizations", "12", "--seed", String(seed)])
@@ -196,7 +191,7 @@ struct FaultToleranceTests {
     static func storageFault(_ label: String, stateIn directory: (_ work: String) throws -> String,
                              inject: (String) throws -> Void, clear: (String) throws -> Void,
                              whileFaulty: (String) throws -> Void = { _ in }) throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         let work = try temporaryDirectory(label)
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/first", "--patients", "20", "--organizations", "3", "--seed", String(seed)])
@@ -276,7 +271,7 @@ struct FaultToleranceTests {
 
     @Test("two consumers in one group, each with its own state file: partitions move between them, neither state loses or doubles a record")
     func rebalanceBetweenTwoProcesses() throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         let work = try temporaryDirectory("rebalance")
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/export", "--patients", "150", "--organizations", "12", "--seed", String(seed)])

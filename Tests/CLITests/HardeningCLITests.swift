@@ -7,11 +7,6 @@ import Testing
 /// Each test fails without its fix (see the item numbers).
 @Suite("Hardening: refusals, fast failures and plain errors of the emr CLI", .serialized)
 struct HardeningCLITests {
-    static func seed() -> (UInt64, String) {
-        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
-        return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
-    }
-
     /// Runs emr expecting a failure: the exit status, and stderr as one `emr: error:` line.
     static func failing(_ arguments: [String], environment: [String: String] = [:], expect status: Int32 = 1) throws -> String {
         let result = try run(try emrExecutable(), arguments, environment: environment)
@@ -25,7 +20,7 @@ struct HardeningCLITests {
 
     @Test("item 1: a state file from a replaced broker is refused (cluster id, then offsets beyond the log end) and nothing is skipped")
     func replacedBroker() throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         let work = try temporaryDirectory("replaced")
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/big", "--patients", "30", "--organizations", "3", "--seed", String(seed)])
@@ -62,7 +57,7 @@ struct HardeningCLITests {
 
     @Test("item 2: the state file deleted while the consumer runs: exit 1 naming it, nothing committed into the void")
     func stateFileDeleted() throws {
-        let (seed, context) = Self.seed()
+        let (seed, context) = testSeed()
         let work = try temporaryDirectory("deleted")
         defer { try? FileManager.default.removeItem(atPath: work) }
         try emr(["generate", "--out", "\(work)/export", "--patients", "30", "--organizations", "3", "--seed", String(seed)])
