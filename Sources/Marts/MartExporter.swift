@@ -7,8 +7,15 @@ public struct ExportSummary: Sendable {
     /// Where the export is (its final place).
     public var directory: String
     public var rows: [String: Int]
-    /// Next offset per `topic/partition` that the snapshot reflects.
-    public var offsets: [String: Int64]
+    /// Next offset of every partition the snapshot reflects, by topic, then partition.
+    public var offsets: [ExportedOffset]
+}
+
+/// The next offset of one partition that an export reflects.
+public struct ExportedOffset: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var nextOffset: Int64
 }
 
 /// `emr export --format csv`: one `<mart>.csv` per mart (spec section 9) and `manifest.json`
@@ -53,13 +60,11 @@ public struct MartExporter {
         }
     }
 
-    /// Next offset per `topic/partition` as stored in the state file.
-    func storedOffsets() throws -> [String: Int64] {
-        var offsets: [String: Int64] = [:]
-        for row in try database.prepare("SELECT topic, partition, next_offset FROM consumed_offsets ORDER BY topic, partition").rows() {
-            offsets["\(row[0].text ?? "")/\(row[1].int ?? 0)"] = row[2].int ?? 0
-        }
-        return offsets
+    /// Next offset of every partition as stored in the state file, by topic, then partition.
+    func storedOffsets() throws -> [ExportedOffset] {
+        try ConsumedOffsets.read(database).flatMap { topic, partitions in
+            partitions.map { ExportedOffset(topic: topic, partition: $0.key, nextOffset: $0.value) }
+        }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
     private func writeCSV(into directory: String, tables: [ExportTable]) throws -> [String: Int] {
@@ -106,9 +111,8 @@ public struct MartExporter {
                 ["name": table.name, "file": format == .sqlite ? SQLiteExport.fileName : "\(table.name).\(format.rawValue)",
                  "rows": summary.rows[table.name] ?? 0, "columns": table.columns]
             },
-            "offsets": summary.offsets.keys.sorted().map { key -> [String: Any] in
-                let parts = key.split(separator: "/")
-                return ["topic": String(parts[0]), "partition": Int(parts[1]) ?? 0, "next_offset": summary.offsets[key] ?? 0]
+            "offsets": summary.offsets.map { offset -> [String: Any] in
+                ["topic": offset.topic, "partition": Int(offset.partition), "next_offset": offset.nextOffset]
             },
             "deidentified": deidentified,
         ]

@@ -9,7 +9,7 @@ import State
 enum SQLiteExport {
     static let fileName = "marts.sqlite"
 
-    static func write(_ db: SQLiteDatabase, into directory: String, tables: [ExportTable], offsets: [String: Int64],
+    static func write(_ db: SQLiteDatabase, into directory: String, tables: [ExportTable], offsets: [ExportedOffset],
                       deidentified: Bool) throws -> [String: Int] {
         let out = try SQLiteDatabase(path: (directory as NSString).appendingPathComponent(fileName))
         defer { out.close() }
@@ -33,9 +33,9 @@ enum SQLiteExport {
             for (name, value) in manifest {
                 try out.prepare("INSERT INTO manifest VALUES (?1, ?2)").bind(.text(name), .text(value)).run()
             }
-            for (key, next) in offsets {
-                let parts = key.split(separator: "/")
-                try out.prepare("INSERT INTO manifest_offsets VALUES (?1, ?2, ?3)").bind(.text(String(parts[0])), .integer(Int64(parts[1]) ?? 0), .integer(next)).run()
+            for offset in offsets {
+                try out.prepare("INSERT INTO manifest_offsets VALUES (?1, ?2, ?3)")
+                    .bind(.text(offset.topic), .integer(Int64(offset.partition)), .integer(offset.nextOffset)).run()
             }
             for (name, count) in rows { try out.prepare("INSERT INTO manifest_marts VALUES (?1, ?2)").bind(.text(name), .integer(Int64(count))).run() }
         }

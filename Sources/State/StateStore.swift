@@ -126,11 +126,7 @@ public final class StateStore {
 
     /// Next offset to read per (topic, partition).
     public func storedOffsets() throws -> [String: [Int32: Int64]] {
-        var result: [String: [Int32: Int64]] = [:]
-        for row in try database.prepare("SELECT topic, partition, next_offset FROM consumed_offsets").rows() {
-            result[row[0].text!, default: [:]][Int32(row[1].int!)] = row[2].int!
-        }
-        return result
+        try ConsumedOffsets.read(database)
     }
 
     public func saveOffset(topic: String, partition: Int32, nextOffset: Int64) throws {

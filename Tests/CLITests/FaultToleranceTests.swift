@@ -183,6 +183,36 @@ struct FaultToleranceTests {
         try emr(["verify", "--state", state])
     }
 
+    @Test("a second signal while a batch is still being applied exits 130 at once; the batch is not committed, a restart reads it again")
+    func secondSignal() throws {
+        let (seed, context) = testSeed()
+        let work = try temporaryDirectory("second-signal")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let broker = try BrokerProcess()
+        let produced = try generateAndProduce(work, patients: 30, organizations: 4, seed: seed, broker)
+        let state = "\(work)/state.sqlite"
+        // The second batch is held open (fault injection), so the signals land while it is applied.
+        let consumer = try ConsumerProcess(["--state", state, "--brokers", broker.bootstrap, "--topics", topicsDirectory,
+                                            "--group", "signals", "--batch-size", "100"],
+                                           logs: "\(work)/consumer", environment: ["EMR_FAULT_HOLD_BEFORE_COMMIT": "2:300"])
+        #expect(consumer.wait(seconds: 60) { consumer.stderr.contains("fault injection: holding batch 2 ") }, "\(context): \(consumer.stderr.suffix(1_000))")
+        let committed = try recordsRead(state)
+        kill(consumer.process.processIdentifier, SIGTERM)
+        // The first signal waits for the batch in progress.
+        Thread.sleep(forTimeInterval: 1)
+        #expect(consumer.process.isRunning, "\(context): the first signal must let the batch finish")
+        let signalled = Date()
+        kill(consumer.process.processIdentifier, SIGINT)
+        let status = consumer.exitStatus(within: 10)
+        #expect(status == 130, "\(context): a second signal exits 130 at once, got \(status.map(String.init) ?? "still running")")
+        let stoppedIn = consumer.exitedAt.map { $0.timeIntervalSince(signalled) } ?? .infinity
+        #expect(stoppedIn < 5, "\(context): the second signal took \(stoppedIn) s")
+        #expect(try recordsRead(state) == committed, "\(context): the interrupted batch was committed")
+        try consume(state, broker, group: "signals-again")
+        #expect(try recordsRead(state) == produced, "\(context): every record read once after the interrupted batch")
+        try emr(["verify", "--state", state])
+    }
+
     /// A storage fault that appears while the consumer runs (one present at start fails fast,
     /// `HardeningCLITests`) is retried: while it lasts no offset advances, the error names the
     /// file, the consumer is not ready and keeps running; once it clears the batch goes through

@@ -139,26 +139,16 @@ struct DemoCommand: AsyncParsableCommand {
 
     private func printSummary(_ db: SQLiteDatabase) throws {
         print("   encounters by class (count, readmissions within 7 days):")
-        for row in try db.prepare("""
-            SELECT encounter_class, sum(encounter_count), sum(readmission_encounter_count) FROM fact_patient_encounter_readmissions
-            GROUP BY encounter_class ORDER BY 2 DESC
-            """).rows() {
-            print("     \((row[0].text ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(row[1].int ?? 0).leftPad(6)) \(String(row[2].int ?? 0).leftPad(6))")
+        for row in try MartHighlights.encountersByClass(db) {
+            print("     \(row.encounterClass.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(row.encounters).leftPad(6)) \(String(row.readmissions).leftPad(6))")
         }
         print("   last 3 months by total claim cost:")
-        for row in try db.prepare("""
-            SELECT encounter_month, sum(encounter_count), group_concat(total_claim_cost, '+') FROM fact_patient_encounters_by_month
-            GROUP BY encounter_month ORDER BY encounter_month DESC LIMIT 3
-            """).rows() {
-            let total = (row[2].text ?? "").split(separator: "+").compactMap { DecimalText.parse(String($0)) }.reduce(0, +)
-            print("     \(row[0].text ?? "") \(String(row[1].int ?? 0).leftPad(5)) encounters  \(DecimalText.canonical(total))")
+        for month in try MartHighlights.latestMonths(db, count: 3) {
+            print("     \(month.month) \(String(month.encounters).leftPad(5)) encounters  \(month.totalClaimCost)")
         }
         print("   top medications by dispenses:")
-        for row in try db.prepare("""
-            SELECT medication_description, sum(total_dispenses) FROM fact_top_medications_by_patient_age_group
-            GROUP BY medication_code, medication_description ORDER BY 2 DESC LIMIT 3
-            """).rows() {
-            print("     \(String(row[1].int ?? 0).leftPad(7))  \(row[0].text ?? "")")
+        for medication in try MartHighlights.topMedications(db, count: 3) {
+            print("     \(String(medication.dispenses).leftPad(7))  \(medication.description)")
         }
     }
 }
