@@ -37,23 +37,26 @@ let package = Package(
             ]
         ),
 
+        // Chronology: dates and instants in UTC (calendar arithmetic, the one RFC 3339 parser, formatting).
+        .target(name: "Chronology"),
+
         // Synthea: streaming CSV reader, entity schemas, facility slicing, event-time order, generator.
-        .target(name: "Synthea"),
+        .target(name: "Synthea", dependencies: ["Chronology"]),
 
         // Staging: raw row to typed record or a list of reasons (names, types, exact money).
-        .target(name: "Staging", dependencies: ["Synthea"]),
+        .target(name: "Staging", dependencies: ["Chronology", "Synthea"]),
 
         // State: the SQLite state file (schema and migrations, batch transactions, offsets, quarantine).
-        .target(name: "State", dependencies: ["CSQLite"]),
+        .target(name: "State", dependencies: ["CSQLite", "Chronology"]),
 
         // Marts: current versions per key, derived fields, incremental marts with retraction,
         // their batch definitions (SQL) for verification, and exports.
-        .target(name: "Marts", dependencies: ["Staging", "State", "Synthea"]),
+        .target(name: "Marts", dependencies: ["Chronology", "Staging", "State", "Synthea"]),
 
         // Pipeline: the producer loop (slices to Kafka messages, pacing, progress) and the consumer loop.
         .target(
             name: "Pipeline",
-            dependencies: ["Kafka", "Synthea", "Staging", "State", "Marts", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "Chronology", "Synthea", "Staging", "State", "Marts", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Service: the consumer as an HTTP service (health, readiness, Prometheus metrics, marts
@@ -85,18 +88,20 @@ let package = Package(
             ]
         ),
 
+        // What the test targets share: the shared exports, seeds, temporary directories, processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "SyntheaTests", dependencies: ["Synthea", "Staging"]),
+        .testTarget(name: "SyntheaTests", dependencies: ["Chronology", "Synthea", "Staging", "TestSupport"]),
         .testTarget(name: "StateTests", dependencies: ["State"]),
-        .testTarget(name: "MartsTests", dependencies: ["Marts", "Staging", "State", "Synthea"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Synthea", "Staging", "Marts", "State", "Kafka", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MartsTests", dependencies: ["Marts", "Staging", "State", "Synthea", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Chronology", "Synthea", "TestSupport", "Staging", "Marts", "State", "Kafka", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `emr` executable and kcat as a user would.
         .testTarget(
             name: "CLITests",
-            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", "Marts", "State", "Service", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["emr", "Kafka", "Synthea", "Pipeline", "Marts", "State", "Service", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

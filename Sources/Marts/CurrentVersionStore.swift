@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import Staging
 import State
@@ -40,9 +41,9 @@ struct CurrentVersionStore {
         for spec in specs { values.append(sqlValue(record.fields[spec.name])) }
         switch record.entity {
         case .encounters:
-            values.append(record.fields["encounter_class"].flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
+            values.append(record.fields[StagedField.encounterClass].flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
         case .conditions:
-            if let description = record.fields["description"].flatMap(text) {
+            if let description = record.fields[StagedField.description].flatMap(text) {
                 let parsed = DerivedFields.conditionDescription(description)
                 values += [.text(parsed.description), .text(parsed.type)]
             } else {

@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import State
 import Synthea
@@ -105,7 +106,7 @@ public struct MartExporter {
                                       deidentified: Bool) throws {
         var manifest: [String: Any] = [
             "format": format.rawValue,
-            "exported_at": ISOTime.now,
+            "exported_at": CivilTime.nowTimestamp,
             "state": source,
             "marts": tables.map { table -> [String: Any] in
                 ["name": table.name, "file": format == .sqlite ? SQLiteExport.fileName : "\(table.name).\(format.rawValue)",

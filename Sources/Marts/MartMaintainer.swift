@@ -1,13 +1,7 @@
+import Chronology
 import Staging
 import State
 import Synthea
-
-/// A failure in the marts layer, with a one-line message.
-public struct MartError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
 
 /// Keeps the current-version tables and every mart up to date, one staged record at a time,
 /// inside the caller's transaction (spec sections 5 to 7), in batches (``batch(_:)``).
@@ -42,7 +36,7 @@ public final class MartMaintainer {
         self.versions = CurrentVersionStore(database: database)
         let stored = try Self.storedWindow(database)
         if let stored, stored != readmissionWindowDays {
-            throw MartError("\(database.path): the marts were built with a readmission window of \(stored) days, not \(readmissionWindowDays); use a new state file to change it")
+            throw MartError.readmissionWindowChanged(path: database.path, stored: stored, requested: readmissionWindowDays)
         }
         if stored == nil {
             try database.transaction {
@@ -71,7 +65,7 @@ public final class MartMaintainer {
     /// Call it inside ``batch(_:)``.
     @discardableResult
     public func apply(_ record: StagedRecord, at position: SourcePosition) throws -> Outcome {
-        guard changes != nil else { throw MartError("MartMaintainer.apply called outside of a batch") }
+        guard changes != nil else { throw MartError.outsideBatch }
         let key = record.naturalKey
         if let current = try versions.position(of: record.entity, key: key), position <= current { return .stale }
         switch record.entity {
@@ -83,7 +77,7 @@ public final class MartMaintainer {
             try database.prepare(SQL.replaceProvider).bind(.text(key)).run()
         case .patients:
             let oldBirth = try database.prepare(SQL.birthDate).bind(.text(key)).rows().first?.first
-            let newBirth = CurrentVersionStore.sqlValue(record.fields["birth_date"])
+            let newBirth = CurrentVersionStore.sqlValue(record.fields[StagedField.birthDate])
             let affected = oldBirth == newBirth ? Dependents() : try dependents(ofPatient: key)
             try retract(affected)
             try versions.write(record, at: position)
@@ -155,7 +149,7 @@ public final class MartMaintainer {
         var (seconds, hasStop): (Int64, Int64) = (0, 0)
         if let stop = row[7].text {
             hasStop = 1
-            seconds = (FieldParser.timestamp(stop) ?? 0) - (row[6].text.flatMap(FieldParser.timestamp) ?? 0)
+            seconds = (CivilTime.parseInstant(stop) ?? 0) - (row[6].text.flatMap(CivilTime.parseInstant) ?? 0)
         }
         changes!.add(AggregateTables.readmissions, group: [encounterClass, startDate], integers: [readmission, 1], sign: sign)
         let month = startDate.text.map { SQLiteValue.text(String($0.utf8.prefix(7))! + "-01") } ?? .null

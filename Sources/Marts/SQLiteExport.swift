@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import State
 
@@ -28,7 +29,7 @@ enum SQLiteExport {
                 CREATE TABLE manifest_offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
                 CREATE TABLE manifest_marts (name TEXT PRIMARY KEY, rows INTEGER NOT NULL);
                 """)
-            var manifest = [("format", "sqlite"), ("exported_at", ISOTime.now), ("state", db.path), ("deidentified", deidentified ? "true" : "false")]
+            var manifest = [("format", "sqlite"), ("exported_at", CivilTime.nowTimestamp), ("state", db.path), ("deidentified", deidentified ? "true" : "false")]
             if deidentified { manifest += [("deidentification_method", SafeHarbor.method)] + SafeHarbor.rules.enumerated().map { ("deidentification_rule_\($0.offset + 1)", $0.element) } }
             for (name, value) in manifest {
                 try out.prepare("INSERT INTO manifest VALUES (?1, ?2)").bind(.text(name), .text(value)).run()

@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import State
 import Synthea

@@ -8,12 +8,12 @@ enum EntityTopics {
         var topics: [Entity: String] = [:]
         for (entityName, declaration) in catalog.rawTopicsByEntity {
             guard let entity = Entity(rawValue: entityName) else {
-                throw PipelineError("\(declaration.file): unknown entity '\(entityName)'")
+                throw PipelineError.unknownEntity(file: declaration.file, entity: entityName)
             }
             topics[entity] = declaration.name
         }
         for entity in Entity.allCases where topics[entity] == nil {
-            throw PipelineError("no raw topic declared for \(entity.rawValue)")
+            throw PipelineError.noRawTopic(entity: entity.rawValue)
         }
         return topics
     }

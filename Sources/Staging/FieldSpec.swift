@@ -53,7 +53,7 @@ public enum StagingSchema {
     private static func declaredFields(of entity: Entity) -> [FieldSpec] {
         switch entity {
         case .patients:
-            [FieldSpec("Id", "patient_id", required: true), FieldSpec("BIRTHDATE", "birth_date", .date, required: true),
+            [FieldSpec("Id", "patient_id", required: true), FieldSpec("BIRTHDATE", StagedField.birthDate, .date, required: true),
              FieldSpec("DEATHDATE", "death_date", .date), FieldSpec("SSN", "ssn"), FieldSpec("DRIVERS", "drivers"),
              FieldSpec("PASSPORT", "passport"), FieldSpec("PREFIX", "prefix"), FieldSpec("FIRST", "first_name"),
              FieldSpec("MIDDLE", "middle_name"), FieldSpec("LAST", "last_name"), FieldSpec("SUFFIX", "suffix"),
@@ -64,10 +64,10 @@ public enum StagingSchema {
              FieldSpec("HEALTHCARE_EXPENSES", "healthcare_expenses", .decimal),
              FieldSpec("HEALTHCARE_COVERAGE", "healthcare_coverage", .decimal), FieldSpec("INCOME", "income", .decimal)]
         case .encounters:
-            [FieldSpec("Id", "encounter_id", required: true), FieldSpec("START", "start_at", .timestamp, required: true),
-             FieldSpec("STOP", "stop_at", .timestamp), FieldSpec("PATIENT", "patient_id", required: true),
+            [FieldSpec("Id", "encounter_id", required: true), FieldSpec("START", StagedField.startAt, .timestamp, required: true),
+             FieldSpec("STOP", StagedField.stopAt, .timestamp), FieldSpec("PATIENT", "patient_id", required: true),
              FieldSpec("ORGANIZATION", "organization_id", required: true), FieldSpec("PROVIDER", "provider_id"),
-             FieldSpec("PAYER", "payer_id"), FieldSpec("ENCOUNTERCLASS", "encounter_class", required: true),
+             FieldSpec("PAYER", "payer_id"), FieldSpec("ENCOUNTERCLASS", StagedField.encounterClass, required: true),
              FieldSpec("CODE", "encounter_code"), FieldSpec("DESCRIPTION", "encounter_description"),
              FieldSpec("BASE_ENCOUNTER_COST", "base_encounter_cost", .decimal), FieldSpec("TOTAL_CLAIM_COST", "total_claim_cost", .decimal),
              FieldSpec("PAYER_COVERAGE", "payer_coverage", .decimal), FieldSpec("REASONCODE", "reason_code"),
@@ -75,9 +75,9 @@ public enum StagingSchema {
         case .conditions:
             [FieldSpec("START", "start_date", .date, required: true), FieldSpec("STOP", "stop_date", .date),
              FieldSpec("PATIENT", "patient_id", required: true), FieldSpec("ENCOUNTER", "encounter_id", required: true),
-             FieldSpec("SYSTEM", "system"), FieldSpec("CODE", "condition_code", required: true), FieldSpec("DESCRIPTION", "description")]
+             FieldSpec("SYSTEM", "system"), FieldSpec("CODE", "condition_code", required: true), FieldSpec("DESCRIPTION", StagedField.description)]
         case .medications:
-            [FieldSpec("START", "start_at", .timestamp, required: true), FieldSpec("STOP", "stop_at", .timestamp),
+            [FieldSpec("START", StagedField.startAt, .timestamp, required: true), FieldSpec("STOP", StagedField.stopAt, .timestamp),
              FieldSpec("PATIENT", "patient_id", required: true), FieldSpec("PAYER", "payer_id"),
              FieldSpec("ENCOUNTER", "encounter_id", required: true), FieldSpec("CODE", "medication_code", required: true),
              FieldSpec("DESCRIPTION", "medication_description"), FieldSpec("BASE_COST", "base_cost", .decimal, required: true),

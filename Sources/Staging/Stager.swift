@@ -40,7 +40,7 @@ public enum Stager {
         }
         // An encounter cannot end before it starts (a negative duration in every mart).
         // Medications can: real Synthea exports contain them, and they pass as they are.
-        if entity == .encounters, case .timestamp(let start)? = fields["start_at"], case .timestamp(let stop)? = fields["stop_at"], stop < start {
+        if entity == .encounters, case .timestamp(let start)? = fields[StagedField.startAt], case .timestamp(let stop)? = fields[StagedField.stopAt], stop < start {
             reasons.append("STOP: '\(value["STOP"] ?? "")' is before START '\(value["START"] ?? "")' (an encounter cannot end before it starts)")
         }
         let naturalKey = plan.schema.naturalKey(of: value)

@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 
 /// A record that failed decoding or staging, kept with its reasons and where it came from.
@@ -5,15 +6,15 @@ public struct QuarantinedRecord: Sendable, Hashable {
     public var topic: String
     public var partition: Int32
     public var offset: Int64
-    /// Which stage refused it (`decode`, `staging`).
-    public var stage: String
+    /// Which stage refused it.
+    public var stage: RefusalStage
     public var reasons: [String]
     public var key: [UInt8]?
     public var value: [UInt8]?
     /// Original headers as `name=value` lines (values lossily decoded as UTF-8).
     public var headers: [String]
 
-    public init(topic: String, partition: Int32, offset: Int64, stage: String, reasons: [String],
+    public init(topic: String, partition: Int32, offset: Int64, stage: RefusalStage, reasons: [String],
                 key: [UInt8]?, value: [UInt8]?, headers: [String]) {
         self.topic = topic
         self.partition = partition
@@ -141,7 +142,7 @@ public final class StateStore {
         try database.prepare("""
             INSERT OR IGNORE INTO quarantine (topic, partition, offset, stage, reasons, message_key, message_value, headers, quarantined_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            """).bind(.text(record.topic), .integer(Int64(record.partition)), .integer(record.offset), .text(record.stage),
+            """).bind(.text(record.topic), .integer(Int64(record.partition)), .integer(record.offset), .text(record.stage.rawValue),
                       .text(record.reasons.joined(separator: "\n")), record.key.map(SQLiteValue.blob) ?? .null,
                       record.value.map(SQLiteValue.blob) ?? .null, .text(record.headers.joined(separator: "\n")), .text(Self.now())).run()
     }
@@ -151,7 +152,10 @@ public final class StateStore {
             SELECT topic, partition, offset, stage, reasons, message_key, message_value, headers FROM quarantine ORDER BY id
             """).rows().map { row in
             func bytes(_ v: SQLiteValue) -> [UInt8]? { if case .blob(let b) = v { b } else { nil } }
-            return QuarantinedRecord(topic: row[0].text!, partition: Int32(row[1].int!), offset: row[2].int!, stage: row[3].text!,
+            guard let stage = row[3].text.flatMap(RefusalStage.init(rawValue:)) else {
+                throw StateError(.corrupt, path: database.path, message: "quarantine row with an unknown stage '\(row[3].text ?? "")'")
+            }
+            return QuarantinedRecord(topic: row[0].text!, partition: Int32(row[1].int!), offset: row[2].int!, stage: stage,
                                      reasons: row[4].text!.split(separator: "\n").map(String.init), key: bytes(row[5]),
                                      value: bytes(row[6]), headers: row[7].text!.split(separator: "\n").map(String.init))
         }
@@ -172,18 +176,18 @@ public final class StateStore {
         }
     }
 
-    public func add(_ amount: Int64, to counter: String) throws {
+    public func add(_ amount: Int64, to counter: StateCounter) throws {
         try database.prepare("""
             INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
-            """).bind(.text(counter), .integer(amount)).run()
+            """).bind(.text(counter.rawValue), .integer(amount)).run()
     }
 
-    public func counter(_ name: String) throws -> Int64 {
-        try database.prepare("SELECT value FROM counters WHERE name = ?1").bind(.text(name)).rows().first?.first?.int ?? 0
+    public func counter(_ counter: StateCounter) throws -> Int64 {
+        try database.prepare("SELECT value FROM counters WHERE name = ?1").bind(.text(counter.rawValue)).rows().first?.first?.int ?? 0
     }
 
     static func now() -> String {
         let seconds = Int64(Date().timeIntervalSince1970)
-        return ISOTime.timestamp(seconds: seconds)
+        return CivilTime.formatTimestamp(seconds: seconds)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// What commands do, not only that they run (issue 16): produce's facility, order, rate and

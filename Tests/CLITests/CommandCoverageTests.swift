@@ -1,6 +1,7 @@
 import Foundation
 import Marts
 import State
+import TestSupport
 import Testing
 
 /// Commands and options that had no test (issue 16): quarantine --json with messages kcat

@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 @Suite("emr consume, verify and export end to end over TCP", .serialized)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// What the image and docker-compose.yml rely on, through the CLI: `emr probe` as the health

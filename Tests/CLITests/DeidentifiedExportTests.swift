@@ -1,6 +1,7 @@
 import Foundation
 import Marts
 import State
+import TestSupport
 import Testing
 
 /// `emr export --deidentify --pseudonym-key-file`: HIPAA Safe Harbor on every format, checked

@@ -1,18 +1,12 @@
 import Foundation
-import Synchronization
 import Marts
 import State
+import Synchronization
+import TestSupport
 import Testing
 
-let sharedRoot = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/synthea")
+let sharedRoot = SharedExports.root
 let topicsDirectory = packageRoot.appendingPathComponent("topics").path
-
-/// A fresh temporary directory.
-func temporaryDirectory(_ label: String) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
 
 /// Runs emr and requires exit 0.
 @discardableResult
@@ -41,7 +35,7 @@ func consume(_ state: String, _ broker: BrokerProcess, group: String) throws -> 
 
 /// Records read, by the state file's counter.
 func recordsRead(_ state: String) throws -> Int64 {
-    try StateStore(readingExisting: state, migrations: MartSchema.migrations).counter("records_read")
+    try StateStore(readingExisting: state, migrations: MartSchema.migrations).counter(.recordsRead)
 }
 
 /// A running `emr consume` (or another long-running command), its output in files (for looking at while it runs).
@@ -100,8 +94,3 @@ final class ConsumerProcess {
     }
 }
 
-/// A random seed, or EMR_TEST_SEED's; with the line that replays it, for failure messages.
-func testSeed() -> (UInt64, String) {
-    let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
-    return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
-}

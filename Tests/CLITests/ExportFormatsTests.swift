@@ -1,6 +1,7 @@
 import Foundation
 import Marts
 import State
+import TestSupport
 import Testing
 
 /// `emr export --format jsonl|sqlite` against the CSV export, and `emr snapshot` taken while a

@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Crashes, signals and a read-only state file against `emr consume` processes over TCP:
@@ -333,7 +334,7 @@ struct FaultToleranceTests {
                 }
             }
             // Each state reads every partition it ever owned from the start, each offset once.
-            let read = try store.counter("records_read")
+            let read = try store.counter(.recordsRead)
             #expect(read == sum, "\(context): state \(name) read \(read) records, its offsets cover \(sum)")
             #expect(sum > 0, "\(context): state \(name) never owned a partition")
             try emr(["verify", "--state", path])

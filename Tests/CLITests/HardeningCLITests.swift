@@ -1,6 +1,7 @@
 import Foundation
 import Marts
 import State
+import TestSupport
 import Testing
 
 /// Issue 10 as a hostile new user meets it: `emr` processes over TCP against `emr broker`.

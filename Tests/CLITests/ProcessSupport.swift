@@ -1,8 +1,6 @@
 import Foundation
+import TestSupport
 import Testing
-
-/// The package root (two levels above this file's folder).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The `emr` executable built beside the tests.
 func emrExecutable() throws -> URL {
@@ -12,51 +10,9 @@ func emrExecutable() throws -> URL {
         packageRoot.appendingPathComponent(".build/debug/emr"),
     ]
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw ProcessFailure("emr executable not found (looked at \(candidates.map(\.path))); run `swift build` first")
+        throw TestFailure("emr executable not found (looked at \(candidates.map(\.path))); run `swift build` first")
     }
     return found
-}
-
-/// A program found on PATH.
-func executableOnPath(_ name: String) throws -> URL {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-        let url = URL(fileURLWithPath: String(dir)).appendingPathComponent(name)
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-    }
-    throw ProcessFailure("\(name) is not on PATH (make setup installs it)")
-}
-
-struct ProcessFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs a program to completion, feeding `input` on stdin.
-func run(_ executable: URL, _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
-         directory: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inp
-    try process.run()
-    if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
-    try inp.fileHandleForWriting.close()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 /// An `emr broker` child process with the repository's topics.
@@ -84,7 +40,7 @@ final class BrokerProcess {
             Thread.sleep(forTimeInterval: 0.05)
         }
         process.terminate()
-        throw ProcessFailure("emr broker did not write \(bootstrapFile.path) within 15 s")
+        throw TestFailure("emr broker did not write \(bootstrapFile.path) within 15 s")
     }
 
     /// Sends SIGTERM and waits; returns the exit status.

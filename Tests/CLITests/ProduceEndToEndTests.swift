@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Pipeline
 import Synthea
+import TestSupport
 import Testing
 
 

@@ -1,5 +1,6 @@
 import Foundation
 import Marts
+import TestSupport
 import Testing
 
 /// `emr consume --snapshot-every --snapshot-dir --snapshot-keep`: complete exports on a

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The immutable attribute (`chattr +i`): the one way to take write access away from files a
 /// root process already has open. Needs CAP_LINUX_IMMUTABLE, which a default container does
@@ -17,7 +18,7 @@ enum FileAttributes {
 
     static func setImmutable(_ path: String, _ on: Bool) throws {
         let result = try run(try executableOnPath("chattr"), [on ? "+i" : "-i", path])
-        guard result.status == 0 else { throw ProcessFailure("chattr \(on ? "+i" : "-i") \(path): \(result.stderr)") }
+        guard result.status == 0 else { throw TestFailure("chattr \(on ? "+i" : "-i") \(path): \(result.stderr)") }
     }
 }
 
@@ -44,7 +45,7 @@ final class SmallFilesystem {
     /// Bytes in use, as the filesystem counts them.
     func usedBytes() throws -> Int {
         var stats = statvfs()
-        guard statvfs(path, &stats) == 0 else { throw ProcessFailure("statvfs \(path): errno \(errno)") }
+        guard statvfs(path, &stats) == 0 else { throw TestFailure("statvfs \(path): errno \(errno)") }
         return Int(stats.f_blocks - stats.f_bfree) * Int(stats.f_frsize)
     }
 
@@ -65,7 +66,7 @@ final class SmallFilesystem {
 
     private func mount(_ arguments: [String]) throws {
         let result = try run(URL(fileURLWithPath: "/bin/mount"), arguments)
-        guard result.status == 0 else { throw ProcessFailure("mount \(arguments.joined(separator: " ")): \(result.stderr)") }
+        guard result.status == 0 else { throw TestFailure("mount \(arguments.joined(separator: " ")): \(result.stderr)") }
     }
 
     deinit { unmount() }
@@ -91,7 +92,7 @@ struct ReadOnlyDirectory {
     let way: Way
 
     init(_ path: String, way: Way? = Self.way) throws {
-        guard let way else { throw ProcessFailure(Self.unavailable) }
+        guard let way else { throw TestFailure(Self.unavailable) }
         self.path = path
         self.way = way
     }

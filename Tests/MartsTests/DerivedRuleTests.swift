@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Hand-checked expectations for every derived rule of spec sections 6 and 7.

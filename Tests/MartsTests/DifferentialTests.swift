@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Random arrival orders, duplicates, redeliveries and newer versions must give the marts of a

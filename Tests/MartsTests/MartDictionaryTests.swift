@@ -1,6 +1,7 @@
 import Foundation
 import Marts
 import State
+import TestSupport
 import Testing
 
 /// The data dictionary covers every mart column, agrees with the state file's declared types,

@@ -3,17 +3,8 @@ import Marts
 import Staging
 import State
 import Synthea
+import TestSupport
 import Testing
-
-/// The real Synthea exports beside the repository, when present.
-enum SharedExports {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/synthea")
-    static var available: Bool { FileManager.default.fileExists(atPath: root.path) }
-    static let condition = ConditionTrait.enabled(if: available, "../shared/synthea is absent: shared-export tests skipped")
-    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-}
 
 /// A raw Synthea row with the version it is published as.
 struct Version {
@@ -26,7 +17,7 @@ struct Version {
     func staged() throws -> StagedRecord {
         switch Stager.stage(entity, value: row, key: key) {
         case .accepted(let record): return record
-        case .rejected(let reasons): throw MartError("\(entity) \(key) rejected: \(reasons)")
+        case .rejected(let reasons): throw TestFailure("\(entity) \(key) rejected: \(reasons)")
         }
     }
 }

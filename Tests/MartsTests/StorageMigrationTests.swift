@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Migration 6 (row-id storage of the wide tables) keeps every row of a file built before it.

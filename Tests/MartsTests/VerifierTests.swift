@@ -2,6 +2,7 @@ import Foundation
 import Marts
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// The verifier itself: one tampered row of each kind of table (row-level fact, aggregate,

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Pipeline
+import TestSupport
 import Testing
 
 /// The declarations compiled into emr are the repository's `topics/` files.

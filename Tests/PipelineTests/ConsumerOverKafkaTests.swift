@@ -4,6 +4,7 @@ import Marts
 import Pipeline
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Records published over Kafka in a random order across partitions, with duplicates and newer
@@ -11,13 +12,13 @@ import Testing
 /// the final versions.
 @Suite("Consumer service over Kafka: arrival order does not matter")
 struct ConsumerOverKafkaTests {
-    static let shared = PipelineTestbed.sharedExport("dverma-L3c-16p")
+    static let shared = SharedExports.path("dverma-L3c-16p")
 
 
     @Test("shuffled across partitions, duplicated, with newer versions: verify passes, marts equal a clean run",
           .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
     func shuffledOverKafka() throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         var published = try PipelineTestbed.timedRows(Self.shared)
         var time = published.last!.ceTimeMs

@@ -5,6 +5,7 @@ import Marts
 import Pipeline
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Malformed messages of many kinds mixed into a real export's stream: the service stays up,
@@ -13,7 +14,7 @@ import Testing
 /// run without them.
 @Suite("Dead letters: a corpus of malformed messages")
 struct DeadLetterCorpusTests {
-    static let shared = PipelineTestbed.sharedExport("dverma-L3c-16p")
+    static let shared = SharedExports.path("dverma-L3c-16p")
 
     /// One malformed message and what the consumer must say about it.
     struct Malformed {
@@ -126,7 +127,7 @@ struct DeadLetterCorpusTests {
     @Test("30 kinds of malformed messages in a real export's stream: dead-lettered, quarantined, marts equal a clean run",
           .enabled(if: FileManager.default.fileExists(atPath: shared), "../shared/synthea is absent: skipped"))
     func corpusMixedIntoStream() async throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "dead-letters")
         defer { bed.removeWork() }
@@ -172,7 +173,7 @@ struct DeadLetterCorpusTests {
                 Issue.record("\(context): \(m.kind) at \(at) is not in quarantine")
                 continue
             }
-            #expect(q.stage == m.stage, "\(context): \(m.kind): stage \(q.stage)")
+            #expect(q.stage.rawValue == m.stage, "\(context): \(m.kind): stage \(q.stage)")
             for reason in m.expected {
                 #expect(q.reasons.contains { $0.contains(reason) }, "\(context): \(m.kind): no reason containing \"\(reason)\" in \(q.reasons)")
             }

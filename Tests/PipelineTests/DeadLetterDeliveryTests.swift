@@ -4,6 +4,7 @@ import Marts
 import Pipeline
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// README, "Dead letters": published before the batch commits, at least once.
@@ -11,7 +12,7 @@ import Testing
 struct DeadLetterDeliveryTests {
     @Test("a dead-letter topic that refuses writes keeps the batch uncommitted and retried; then every letter is there, nothing applied twice")
     func refusedDeadLettersRetryTheBatch() async throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "dead-letter-retry")
         defer { bed.removeWork() }
@@ -42,7 +43,7 @@ struct DeadLetterDeliveryTests {
         // Committed once: the counters and the quarantine count every record exactly once.
         let store = try StateStore(readingExisting: statePath, migrations: MartSchema.migrations)
         defer { store.database.close() }
-        #expect(try store.counter("records_read") == Int64(valid.count + positions.count), "\(context): a batch was committed more than once")
+        #expect(try store.counter(.recordsRead) == Int64(valid.count + positions.count), "\(context): a batch was committed more than once")
         let quarantined = try store.quarantined()
         #expect(quarantined.count == positions.count, "\(context): \(quarantined.count) quarantined")
 

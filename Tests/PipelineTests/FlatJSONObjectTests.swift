@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Pipeline
 import Synthea
 import Testing
@@ -34,7 +35,7 @@ struct FlatJSONObjectTests {
 
     @Test("what producers write is read in one pass, equal to what was written; mutations are never read differently from Foundation")
     func differential() {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         var fastAccepted = 0, mutatedAccepted = 0
         for _ in 0..<3_000 {

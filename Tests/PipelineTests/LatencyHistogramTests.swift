@@ -1,5 +1,6 @@
 import Pipeline
 import Synthea
+import TestSupport
 import Testing
 
 /// Percentiles of the latency histogram against a sort of the same samples.
@@ -7,7 +8,7 @@ import Testing
 struct LatencyHistogramTests {
     @Test("p50, p99 and max equal the nearest-rank percentiles of the samples; merging two halves equals one histogram")
     func percentiles() {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         var samples: [Int64] = []
         var whole = LatencyHistogram(), first = LatencyHistogram(), second = LatencyHistogram()

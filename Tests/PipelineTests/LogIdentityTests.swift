@@ -4,6 +4,7 @@ import Marts
 import Pipeline
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// Issue 10 items 1 and 3: the state file's offsets must belong to the log being read (the same
@@ -15,7 +16,7 @@ struct LogIdentityTests {
 
     @Test("item 1: a stored offset beyond the log end stops the consumer; --accept-gap records it and reads the log from its start")
     func offsetBeyondLogEnd() throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "beyond-end")
         defer { bed.removeWork() }
@@ -34,7 +35,7 @@ struct LogIdentityTests {
         let beyond = end + Int64(random.int(1...500))
         try store.inBatch { try $0.saveOffset(topic: topic, partition: partition, nextOffset: beyond) }
         store.database.close()
-        let readBefore = try StateStore(readingExisting: path, migrations: MartSchema.migrations).counter("records_read")
+        let readBefore = try StateStore(readingExisting: path, migrations: MartSchema.migrations).counter(.recordsRead)
 
         do {
             _ = try bed.consumeUntilCaughtUp(path, batchSize: 100)
@@ -45,7 +46,7 @@ struct LogIdentityTests {
         }
         let untouched = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
         #expect(try untouched.storedOffsets()[topic]?[partition] == beyond, "\(context): a refused gap must not move the stored offset")
-        #expect(try untouched.counter("records_read") == readBefore)
+        #expect(try untouched.counter(.recordsRead) == readBefore)
         untouched.database.close()
 
         let accepted = try bed.consumeUntilCaughtUp(path, batchSize: 100) { $0.acceptGap = true }
@@ -60,7 +61,7 @@ struct LogIdentityTests {
 
     @Test("item 1: the state file records its Kafka cluster and refuses another one unless told")
     func anotherCluster() throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let first = try PipelineTestbed(label: "cluster-a")
         defer { first.removeWork() }
@@ -104,7 +105,7 @@ struct LogIdentityTests {
         (nil, 0, true), (nil, 299_000, true), (nil, 301_000, false), (0, 400_000, false),
     ] as [(Int64?, Int64, Bool)])
     func clockSkew(ceAhead: Int64?, kafkaAhead: Int64, accepted: Bool) throws {
-        let decoder = try RecordDecoder(catalog: TopicCatalog.load(directory: PipelineTestbed.root.appendingPathComponent("topics").path))
+        let decoder = try RecordDecoder(catalog: TopicCatalog.load(directory: packageRoot.appendingPathComponent("topics").path))
         #expect(decoder.maxClockSkewMs == 300_000)
         let now: Int64 = 1_790_000_000_000
         let kafka = now + kafkaAhead

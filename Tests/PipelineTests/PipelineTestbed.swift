@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import Kafka
 import Logging
@@ -6,17 +7,13 @@ import Pipeline
 import Staging
 import State
 import Synthea
+import TestSupport
 import Testing
 
 /// An embedded broker with the declared topics, a producer, and the helpers the consumer tests
 /// share: CloudEvents headers, a clean batch application of final versions, and a row-by-row
 /// comparison of all 11 marts.
 struct PipelineTestbed {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static func sharedExport(_ name: String) -> String {
-        root.deletingLastPathComponent().appendingPathComponent("shared/synthea/\(name)").path
-    }
-
     let logger: Logger
     let catalog: TopicCatalog
     let broker: EmbeddedBroker
@@ -30,7 +27,7 @@ struct PipelineTestbed {
         // EMR_TEST_LOG=info (or debug, warning...) shows the service's and librdkafka's log lines.
         logger.logLevel = ProcessInfo.processInfo.environment["EMR_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         self.logger = logger
-        catalog = try TopicCatalog.load(directory: Self.root.appendingPathComponent("topics").path)
+        catalog = try TopicCatalog.load(directory: packageRoot.appendingPathComponent("topics").path)
         broker = try EmbeddedBroker(logger: logger)
         try broker.createTopics(catalog)
         kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
@@ -79,7 +76,7 @@ struct PipelineTestbed {
             KafkaHeader(CloudEventHeader.id, UUID().uuidString),
             KafkaHeader(CloudEventHeader.source, "/emr-stream/tests"),
             KafkaHeader(CloudEventHeader.type, entity.rawValue),
-            KafkaHeader(CloudEventHeader.time, RFC3339.format(Date(timeIntervalSince1970: Double(ceTimeMs) / 1000))),
+            KafkaHeader(CloudEventHeader.time, CivilTime.formatTimestamp(milliseconds: ceTimeMs)),
             KafkaHeader(CloudEventHeader.contentType, "application/json"),
         ]
     }
@@ -151,9 +148,4 @@ struct PipelineTestbed {
         }
     }
 
-    /// A seed from `EMR_TEST_SEED` or a fresh one, with the line that reruns it.
-    static func seed() -> (UInt64, String) {
-        let seed = ProcessInfo.processInfo.environment["EMR_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
-        return (seed, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
-    }
 }

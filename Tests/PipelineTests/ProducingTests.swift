@@ -1,7 +1,9 @@
 import Foundation
+import TestSupport
 @testable import Pipeline
 import Synthea
 import Testing
+import Chronology
 
 @Suite("Producer loop parts")
 struct ProducingTests {
@@ -40,9 +42,9 @@ struct ProducingTests {
 
     @Test("ce_time is RFC 3339 UTC with milliseconds")
     func ceTime() {
-        #expect(RFC3339.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
-        #expect(RFC3339.format(Date(timeIntervalSince1970: 1_550_398_118.042)) == "2019-02-17T10:08:38.042Z")
-        #expect(RFC3339.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        #expect(CivilTime.formatTimestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(CivilTime.formatTimestamp(Date(timeIntervalSince1970: 1_550_398_118.042)) == "2019-02-17T10:08:38.042Z")
+        #expect(CivilTime.formatTimestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
     }
 }
 
@@ -60,6 +62,6 @@ struct CETimeParsingTests {
             #expect(RecordDecoder.milliseconds(text) == expected, "\(text)")
         }
         let now = Date(timeIntervalSince1970: 1_750_000_123.456)
-        #expect(RecordDecoder.milliseconds(RFC3339.format(now)) == 1_750_000_123_456)
+        #expect(RecordDecoder.milliseconds(CivilTime.formatTimestamp(now)) == 1_750_000_123_456)
     }
 }

@@ -6,6 +6,7 @@ import Pipeline
 import State
 import Synchronization
 import Synthea
+import TestSupport
 import Testing
 
 /// The consumer service against an embedded broker that fails: brokers down mid-stream, and
@@ -24,7 +25,7 @@ struct ResilienceTests {
 
     @Test("broker down for several seconds mid-stream and back: not ready meanwhile, then catches up without loss")
     func brokerOutageMidStream() async throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "outage")
         defer { bed.removeWork() }
@@ -115,7 +116,7 @@ struct ResilienceTests {
 
     @Test("a stored offset older than the log start stops the consumer naming it; --accept-gap records the gap and goes on")
     func offsetsOutOfRange() throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "gap")
         defer { bed.removeWork() }
@@ -170,12 +171,12 @@ struct ResilienceTests {
         let store = try StateStore(readingExisting: options.statePath, migrations: MartSchema.migrations)
         #expect(try store.acceptedGaps() == [AcceptedGap(topic: tp.topic, partition: 0, fromOffset: 20, toOffset: marks.low, logEnd: marks.high)])
         #expect(try store.storedOffsets()[tp.topic]?[0] == marks.high)
-        #expect(try store.counter("records_read") == 20 + marks.high - marks.low)
+        #expect(try store.counter(.recordsRead) == 20 + marks.high - marks.low)
     }
 
     @Test("a locked state file: no offset advances while another writer holds it, the batch is retried and nothing is lost")
     func lockedStateFile() throws {
-        let (seed, context) = PipelineTestbed.seed()
+        let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
         let bed = try PipelineTestbed(label: "locked")
         defer { bed.removeWork() }
@@ -201,7 +202,7 @@ struct ResilienceTests {
         #expect(result.retries > 0, "\(context): the busy state file must have been retried")
         #expect(result.totals.read == records.count && result.totals.rejected == 0, "\(context): read \(result.totals.read) of \(records.count)")
         let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
-        #expect(try store.counter("records_read") == Int64(records.count), "\(context)")
+        #expect(try store.counter(.recordsRead) == Int64(records.count), "\(context)")
         let clean = try PipelineTestbed.cleanRun(records, path: "\(bed.work)/clean.sqlite", context: context)
         try PipelineTestbed.expectMartsEqual(store.database, clean.database, context: context)
     }

@@ -29,26 +29,26 @@ struct StateStoreTests {
         #expect(throws: Crash.self) {
             try store.inBatch { s in
                 try s.saveOffset(topic: "t", partition: 0, nextOffset: 10)
-                try s.add(5, to: "records_read")
+                try s.add(5, to: .recordsRead)
                 throw Crash()
             }
         }
         #expect(try store.storedOffsets().isEmpty)
-        #expect(try store.counter("records_read") == 0)
+        #expect(try store.counter(.recordsRead) == 0)
         try store.inBatch { s in
             try s.saveOffset(topic: "t", partition: 0, nextOffset: 10)
             try s.saveOffset(topic: "t", partition: 0, nextOffset: 12)
-            try s.add(5, to: "records_read")
-            try s.add(2, to: "records_read")
+            try s.add(5, to: .recordsRead)
+            try s.add(2, to: .recordsRead)
         }
         #expect(try StateStore(path: path).storedOffsets() == ["t": [0: 12]])
-        #expect(try store.counter("records_read") == 7)
+        #expect(try store.counter(.recordsRead) == 7)
     }
 
     @Test("a redelivered quarantined record is kept once, with its reasons and bytes")
     func quarantine() throws {
         let store = try StateStore(path: tempPath())
-        let record = QuarantinedRecord(topic: "emr.raw.patients", partition: 3, offset: 17, stage: "staging",
+        let record = QuarantinedRecord(topic: "emr.raw.patients", partition: 3, offset: 17, stage: .staging,
                                        reasons: ["BIRTHDATE: required field is empty", "key: mismatch"],
                                        key: Array("p1".utf8), value: [0xFF, 0x00, 0x7B], headers: ["ce_type=patients"])
         try store.inBatch { try $0.quarantine(record); try $0.quarantine(record) }

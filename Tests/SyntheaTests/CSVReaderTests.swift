@@ -1,5 +1,6 @@
 import Foundation
 import Synthea
+import TestSupport
 import Testing
 
 @Suite("RFC 4180 reader")

@@ -1,6 +1,7 @@
 import Foundation
 import Staging
 import Synthea
+import TestSupport
 import Testing
 
 /// Money is written as canonical decimal text straight from the source text; it must equal

@@ -1,6 +1,7 @@
 import Foundation
 import Staging
 import Synthea
+import TestSupport
 import Testing
 
 /// Issue 10 items 4, 6 and 8: bytes that are not UTF-8, records that never end, encounters

@@ -1,5 +1,6 @@
 import Foundation
 import Synthea
+import TestSupport
 import Testing
 
 @Suite("Facility slicing and event-time order")

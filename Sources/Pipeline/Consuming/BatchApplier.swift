@@ -99,7 +99,7 @@ public final class BatchApplier {
         var outcome = BatchOutcome()
         let committed = book.all  // one lock per batch, not per message
         var refused: [DeadLetter] = []
-        func refuse(_ message: ConsumedMessage, stage: String, reasons: [String]) throws {
+        func refuse(_ message: ConsumedMessage, stage: RefusalStage, reasons: [String]) throws {
             try self.quarantine(message, stage: stage, reasons: reasons)
             refused.append(DeadLetter(source: message, stage: stage, reasons: reasons))
             outcome.rejected += 1
@@ -123,13 +123,13 @@ public final class BatchApplier {
                     timings.decode += (stageStarted - decodeStarted).seconds
                     switch decoded {
                     case .undecodable(let reasons):
-                        try refuse(message, stage: "decode", reasons: reasons)
+                        try refuse(message, stage: .decode, reasons: reasons)
                     case .record(let entity, let key, let value, let position):
                         let staged = Stager.stage(entity, value: value, key: key)
                         timings.stage += (ContinuousClock.now - stageStarted).seconds
                         switch staged {
                         case .rejected(let reasons):
-                            try refuse(message, stage: "staging", reasons: reasons)
+                            try refuse(message, stage: .staging, reasons: reasons)
                         case .accepted(let record):
                             let result = try maintainer.apply(record, at: position)
                             if result == .applied {
@@ -147,10 +147,10 @@ public final class BatchApplier {
             // Mart maintenance: the records' statements and the batch's aggregate changes.
             timings.marts = (ContinuousClock.now - started).seconds - timings.decode - timings.stage
             for (tp, next) in outcome.offsets { try store.saveOffset(topic: tp.topic, partition: tp.partition, nextOffset: next) }
-            try store.add(Int64(outcome.read), to: "records_read")
-            try store.add(Int64(outcome.applied), to: "records_applied")
-            try store.add(Int64(outcome.stale), to: "records_unchanged")
-            try store.add(Int64(outcome.rejected), to: "records_rejected")
+            try store.add(Int64(outcome.read), to: .recordsRead)
+            try store.add(Int64(outcome.applied), to: .recordsApplied)
+            try store.add(Int64(outcome.stale), to: .recordsUnchanged)
+            try store.add(Int64(outcome.rejected), to: .recordsRejected)
             // Before COMMIT: if publishing fails the batch rolls back and is retried whole.
             try deadLetters?.publish(refused)
             if deadLetters != nil { outcome.deadLetters = refused.count }
@@ -162,7 +162,7 @@ public final class BatchApplier {
         return outcome
     }
 
-    private func quarantine(_ message: ConsumedMessage, stage: String, reasons: [String]) throws {
+    private func quarantine(_ message: ConsumedMessage, stage: RefusalStage, reasons: [String]) throws {
         try store.quarantine(QuarantinedRecord(
             topic: message.topic, partition: message.partition, offset: message.offset, stage: stage, reasons: reasons,
             key: message.key, value: message.value,

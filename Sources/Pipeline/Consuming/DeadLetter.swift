@@ -1,4 +1,5 @@
 import Kafka
+import State
 
 /// Context header names of a dead letter, in the style of Kafka Connect's dead-letter reporter,
 /// so existing tooling recognises them. A redelivered dead letter (publishing is at least once)
@@ -22,10 +23,10 @@ public enum DeadLetterHeader {
 /// followed by the context headers (``DeadLetterHeader``).
 public struct DeadLetter: Sendable {
     public var source: ConsumedMessage
-    public var stage: String
+    public var stage: RefusalStage
     public var reasons: [String]
 
-    public init(source: ConsumedMessage, stage: String, reasons: [String]) {
+    public init(source: ConsumedMessage, stage: RefusalStage, reasons: [String]) {
         self.source = source
         self.stage = stage
         self.reasons = reasons
@@ -38,8 +39,8 @@ public struct DeadLetter: Sendable {
             KafkaHeader(DeadLetterHeader.topic, source.topic),
             KafkaHeader(DeadLetterHeader.partition, String(source.partition)),
             KafkaHeader(DeadLetterHeader.offset, String(source.offset)),
-            KafkaHeader(DeadLetterHeader.stage, stage),
-            KafkaHeader(DeadLetterHeader.exceptionClass, stage == "decode" ? "emr.UndecodableRecord" : "emr.StagingRejected"),
+            KafkaHeader(DeadLetterHeader.stage, stage.rawValue),
+            KafkaHeader(DeadLetterHeader.exceptionClass, stage == .decode ? "emr.UndecodableRecord" : "emr.StagingRejected"),
             KafkaHeader(DeadLetterHeader.message, reasons.joined(separator: "\n")),
             KafkaHeader(DeadLetterHeader.consumer, consumerGroup),
         ]

@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import Kafka
 import Marts
@@ -120,7 +121,7 @@ public struct RecordDecoder: Sendable {
     func timeReasons(ceTimeMs: Int64?, kafkaTimestampMs: Int64?, nowMs: Int64) -> [String] {
         var reasons: [String] = []
         let tolerance = "the clock-skew tolerance of \(maxClockSkewMs / 1000) s"
-        func instant(_ ms: Int64) -> String { RFC3339.format(Date(timeIntervalSince1970: Double(ms) / 1000)) }
+        func instant(_ ms: Int64) -> String { CivilTime.formatTimestamp(milliseconds: ms) }
         if let ce = ceTimeMs, let kafka = kafkaTimestampMs, kafka > 0, ce > kafka + maxClockSkewMs {
             reasons.append("header \(CloudEventHeader.time): \(instant(ce)) is later than the message's Kafka timestamp \(instant(kafka)) by more than \(tolerance)")
         }
@@ -135,7 +136,7 @@ public struct RecordDecoder: Sendable {
 
     /// Milliseconds since the epoch of an RFC 3339 instant with a zone.
     static func milliseconds(_ text: String) -> Int64? {
-        guard let seconds = FieldParser.timestamp(text) else { return nil }
+        guard let seconds = CivilTime.parseInstant(text) else { return nil }
         // The first three digits after the point (bytes, not Characters: this runs per message).
         var millis: Int64 = 0
         let utf8 = text.utf8

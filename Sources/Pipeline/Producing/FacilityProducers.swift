@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import Kafka
 import Logging
@@ -98,7 +99,7 @@ public final class FacilityProducers {
             progress(ProduceProgress(phase: phase, sent: [:], total: 0, delivered: 0, failed: 0, elapsed: .now - started))
         }
         if !slice.unknownFacilities.isEmpty {
-            throw PipelineError("\(export.path(of: .organizations)): no organization with Id \(slice.unknownFacilities.joined(separator: ", "))")
+            throw PipelineError.unknownFacilities(file: export.path(of: .organizations), ids: slice.unknownFacilities)
         }
 
         var pacer = Pacer(rate: options.rate, speedup: options.speedup)
@@ -109,7 +110,7 @@ public final class FacilityProducers {
         var refused = 0
         var firstRefusal: KafkaError?
         var clockMillisecond = Date()
-        var clockText = RFC3339.format(clockMillisecond)
+        var clockText = CivilTime.formatTimestamp(clockMillisecond)
         let sendStart = ContinuousClock.now
         var lastReport = ContinuousClock.now
         func snapshot(_ phase: String) -> ProduceProgress {
@@ -123,7 +124,7 @@ public final class FacilityProducers {
             let now = Date()
             if now.timeIntervalSince(clockMillisecond) >= 0.001 || now < clockMillisecond {
                 clockMillisecond = now
-                clockText = RFC3339.format(now)
+                clockText = CivilTime.formatTimestamp(now)
             }
             let message = builder.message(for: record, ingestedAt: clockText, id: ids.next())
             sentBytes += (message.key?.count ?? 0) + (message.value?.count ?? 0)

@@ -49,23 +49,3 @@ public struct RecordMessageBuilder: Sendable {
         )
     }
 }
-
-/// RFC 3339 UTC instants with milliseconds, e.g. `2026-11-25T05:16:01.123Z`.
-public enum RFC3339 {
-    public static func format(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let millis = ms - seconds * 1000
-        var text = CivilTime.formatTimestamp(seconds: seconds)
-        text.removeLast()
-        text += millis < 10 ? ".00\(millis)Z" : millis < 100 ? ".0\(millis)Z" : ".\(millis)Z"
-        return text
-    }
-}
-
-/// A pipeline failure with a one-line message.
-public struct PipelineError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

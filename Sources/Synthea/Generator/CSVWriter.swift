@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 
 /// Writes a CSV file row by row through a buffer (``CSVEncoding``: RFC 4180 quoting where a

@@ -1,3 +1,4 @@
+import Chronology
 /// Generates one patient's life (demographics, encounters, conditions, medications) and writes
 /// it at once: nothing about earlier patients is kept but counters.
 struct PatientLifeWriter {

@@ -163,7 +163,7 @@ struct ConsumeBench: ParsableCommand {
                 throw RuntimeFailure("the consumer applied \(read) of \(produced) records")
             }
             Thread.sleep(forTimeInterval: 0.2)
-            read = (try? StateStore(readingExisting: "\(work)/state.sqlite", migrations: MartSchema.migrations).counter("records_read")) ?? 0
+            read = (try? StateStore(readingExisting: "\(work)/state.sqlite", migrations: MartSchema.migrations).counter(.recordsRead)) ?? 0
         }
         process.terminate()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -31,14 +31,14 @@ struct QuarantineCommand: ParsableCommand {
         for record in records {
             if json {
                 let object: [String: Any] = [
-                    "topic": record.topic, "partition": record.partition, "offset": record.offset, "stage": record.stage,
+                    "topic": record.topic, "partition": record.partition, "offset": record.offset, "stage": record.stage.rawValue,
                     "reasons": record.reasons, "key": record.key.map { String(decoding: $0, as: UTF8.self) } ?? NSNull(),
                     "value": record.value.map { String(decoding: $0, as: UTF8.self) } ?? NSNull(), "headers": record.headers,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("\(record.topic)/\(record.partition)@\(record.offset) [\(record.stage)] \(record.reasons.joined(separator: "; "))")
+                print("\(record.topic)/\(record.partition)@\(record.offset) [\(record.stage.rawValue)] \(record.reasons.joined(separator: "; "))")
             }
         }
         if !json { print("quarantine: \(records.count) records") }

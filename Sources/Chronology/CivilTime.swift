@@ -1,5 +1,6 @@
-/// Calendar arithmetic on the proleptic Gregorian calendar in UTC (Howard Hinnant's
-/// algorithms), without Foundation's calendars: fast, and the same on every machine.
+/// Dates and instants in UTC on the proleptic Gregorian calendar: calendar arithmetic (Howard
+/// Hinnant's algorithms, without Foundation's calendars: fast, and the same on every machine),
+/// parsing (`CivilTimeParsing.swift`) and formatting. The one home of time for every stage.
 public enum CivilTime {
     /// Days since 1970-01-01.
     public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
@@ -43,7 +44,16 @@ public enum CivilTime {
         return formatDate(days: days) + "T" + pad(s / 3600, 2) + ":" + pad(s % 3600 / 60, 2) + ":" + pad(s % 60, 2) + "Z"
     }
 
-    static func pad(_ value: Int64, _ width: Int) -> String {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of milliseconds since the epoch (RFC 3339, as `ce_time`).
+    public static func formatTimestamp(milliseconds ms: Int64) -> String {
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        var text = formatTimestamp(seconds: seconds)
+        text.removeLast()
+        return text + "." + pad(ms - seconds * 1000, 3) + "Z"
+    }
+
+    /// `value` in decimal with leading zeros up to `width` digits.
+    public static func pad(_ value: Int64, _ width: Int) -> String {
         let text = String(value)
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
