@@ -15,7 +15,7 @@ public final class ConsumerService {
     private let kafka: KafkaConfiguration
     private let catalog: TopicCatalog
     private let decoder: RecordDecoder
-    private let logger: Logger
+    let logger: Logger
     private let commitHold: CommitHoldInjector?
 
     public init(options: ConsumeOptions, kafka: KafkaConfiguration, catalog: TopicCatalog, logger: Logger) throws {
@@ -146,8 +146,7 @@ public final class ConsumerService {
         state.heartbeat = .now
         if clocks.positionsDue() { state.partitions = positions(consumer, book) }
         if options.exitWhenCaughtUp, !clusterChecked, ContinuousClock.now - clocks.started > .milliseconds(options.connectTimeoutMs) {
-            throw PipelineError("no broker answered within \(options.connectTimeoutMs / 1000) s (bootstrap servers: \(kafka.bootstrapServers)); "
-                                + "check --brokers / EMR_BROKERS (or raise --connect-timeout)")
+            throw PipelineError.noBrokerAnswered(seconds: options.connectTimeoutMs / 1000, bootstrapServers: kafka.bootstrapServers)
         }
         state.elapsedSeconds = clocks.elapsedSeconds
         state.assigned = consumer.assignment.count
@@ -209,7 +208,7 @@ public final class ConsumerService {
 
     private func makeDeadLetterPublisher() throws -> DeadLetterPublisher {
         guard let topic = catalog.deadLetterTopic?.name else {
-            throw PipelineError("no dead-letter topic declared (a file under topics/ with role=deadletter)")
+            throw PipelineError.noDeadLetterTopic
         }
         return try DeadLetterPublisher(kafka: kafka, topic: topic, consumerGroup: options.groupID, logger: logger)
     }
@@ -237,71 +236,6 @@ public final class ConsumerService {
     static func isRetryable(_ error: Error) -> Bool {
         if let error = error as? StateError { return error.isTransient }
         return error is KafkaError
-    }
-
-    /// Restarts every assigned partition at the state file's offset: the messages of a batch
-    /// that was not written are read again. A re-assignment rather than a seek, because it also
-    /// restarts a partition whose fetching stopped on an error.
-    private func rewind(_ consumer: KafkaConsumer, _ book: OffsetBook) throws {
-        let assigned = consumer.assignment
-        guard !assigned.isEmpty else { return }
-        try consumer.restartAssignment(at: book.startOffsets(for: assigned))
-    }
-
-    /// Stops with ``OffsetGapError``, or with `acceptGap` records the gap and moves on.
-    private func handleOutOfRange(_ error: KafkaError, consumer: KafkaConsumer, session: StateSession?, book: OffsetBook) throws {
-        guard let tp = error.topicPartition else { throw error }
-        let marks = try consumer.watermarks(tp)
-        let stored = book.next(tp) ?? error.offset ?? 0
-        if (marks.low...marks.high).contains(stored) {
-            // Reported for a position left behind already (a gap accepted meanwhile): the
-            // stored offset is within the log, so restart there.
-            try rewind(consumer, book)
-            return
-        }
-        let gap = OffsetGapError(partition: tp, storedOffset: stored, logStart: marks.low, logEnd: marks.high)
-        guard let session else { throw gap }
-        try handleGaps([gap], consumer: consumer, session: session, book: book)
-    }
-
-    /// Stored offsets outside the log (below its start, or beyond its end): throws the first
-    /// gap, or with `acceptGap` records each with its new start (the log start) in one
-    /// transaction and restarts there.
-    private func handleGaps(_ gaps: [OffsetGapError], consumer: KafkaConsumer, session: StateSession, book: OffsetBook) throws {
-        guard options.acceptGap else {
-            if gaps.count > 1 { logger.error("\(gaps.count) partitions have stored offsets outside their logs: \(gaps.map(\.partition.description).joined(separator: ", "))") }
-            throw gaps[0]
-        }
-        try session.acceptGaps(gaps.map {
-            AcceptedGap(topic: $0.partition.topic, partition: $0.partition.partition, fromOffset: $0.storedOffset, toOffset: $0.logStart, logEnd: $0.logEnd)
-        })
-        book.reset(to: try session.storedOffsets())
-        for gap in gaps {
-            logger.warning("\(gap.partition): accepted a gap (--accept-gap): the state file's next offset was \(gap.storedOffset), the log holds \(gap.logStart)..<\(gap.logEnd); recorded in the state file, continuing from \(gap.logStart)")
-        }
-        // Fetching of those partitions stopped on the error, or sits beyond the log end.
-        try rewind(consumer, book)
-    }
-
-    /// Next offset and log end of every assigned partition (no broker round trip).
-    private func positions(_ consumer: KafkaConsumer, _ book: OffsetBook) -> [TopicPartition: PartitionPosition] {
-        consumer.assignment.reduce(into: [:]) { out, tp in
-            out[tp] = PartitionPosition(next: book.next(tp), high: consumer.cachedWatermarks(tp)?.high)
-        }
-    }
-
-    /// True when partitions are assigned and each is processed up to its high watermark.
-    private func caughtUp(_ consumer: KafkaConsumer, _ book: OffsetBook) throws -> Bool {
-        let assignment = consumer.assignment
-        guard !assignment.isEmpty else { return false }
-        for tp in assignment {
-            let marks = try consumer.cachedWatermarks(tp) ?? consumer.watermarks(tp)
-            if (book.next(tp) ?? marks.low) < marks.high {
-                logger.debug("not caught up: \(tp) next \(book.next(tp).map(String.init) ?? "none") of \(marks.low)..<\(marks.high)")
-                return false
-            }
-        }
-        return true
     }
 
     /// `topic/partition@first..last` of each partition in a batch, for error lines.
