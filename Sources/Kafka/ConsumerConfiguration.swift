@@ -29,6 +29,10 @@ public struct ConsumerConfiguration: Sendable {
     /// batch of 5,000 typical records is about 2.5 MiB. Overridable like any property.
     public var queuedMaxKilobytes = 8_192
     public var fetchMaxBytes = 4 << 20
+    /// `range` (eager): of topics with equal partition counts, partition p of each goes to the
+    /// same member, so co-partitioned topics (records of one key share a partition number)
+    /// are read together.
+    public var assignmentStrategy = "range"
 
     public init(kafka: KafkaConfiguration, groupID: String) {
         self.kafka = kafka
@@ -50,6 +54,7 @@ public struct ConsumerConfiguration: Sendable {
             ("fetch.wait.max.ms", String(fetchWaitMaxMs)),
             ("queued.max.messages.kbytes", String(queuedMaxKilobytes)),
             ("fetch.max.bytes", String(fetchMaxBytes)),
+            ("partition.assignment.strategy", assignmentStrategy),
             ("reconnect.backoff.ms", "100"),
             ("reconnect.backoff.max.ms", "5000"),
         ]

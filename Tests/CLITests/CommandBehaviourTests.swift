@@ -116,6 +116,28 @@ struct CommandBehaviourTests {
         Dictionary(grouping: try readAll(broker, topics: rawTopics), by: { "\($0.topic)/\($0.partition)" }).mapValues(\.count)
     }
 
+    @Test("patient-scoped topics with different partition counts are refused at start, naming each topic's count; nothing is applied")
+    func coPartitioningRefused() throws {
+        let work = try temporaryDirectory("copartition")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let topics = "\(work)/topics"
+        try FileManager.default.copyItem(atPath: topicsDirectory, toPath: topics)
+        let encounters = "\(topics)/emr.raw.encounters.properties"
+        try String(contentsOfFile: encounters, encoding: .utf8).replacingOccurrences(of: "partitions=6", with: "partitions=4")
+            .write(toFile: encounters, atomically: true, encoding: .utf8)
+        let broker = try BrokerProcess(topics: topics)
+        let state = "\(work)/state.sqlite"
+        let result = try run(try emrExecutable(), ["consume", "--state", state, "--brokers", broker.bootstrap, "--topics", topics,
+                                                   "--exit-when-caught-up", "--quiet-period", "1"])
+        let line = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(result.status == 1, "\(result.status): \(result.stderr.suffix(1_000))")
+        for named in ["emr.raw.encounters 4", "emr.raw.patients 6", "emr.raw.conditions 6", "emr.raw.medications 6"] {
+            #expect(line.contains(named), "the error names \(named): \(line)")
+        }
+        #expect(!line.contains("emr.raw.organizations"), "reference topics are not patient-scoped: \(line)")
+        #expect(try recordsRead(state) == 0, "nothing applied before the check")
+    }
+
     @Test("a 3-broker embedded cluster: kcat sees 3 brokers, topics verify, produce and consume every record once, verify clean")
     func threeBrokers() throws {
         let (seed, context) = testSeed()

@@ -21,13 +21,13 @@ final class BrokerProcess {
     let bootstrap: String
     let bootstrapFile: URL
 
-    init(count: Int = 1) throws {
+    init(count: Int = 1, topics: String = packageRoot.appendingPathComponent("topics").path) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("emr-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         bootstrapFile = dir.appendingPathComponent("bootstrap")
         process.executableURL = try emrExecutable()
         process.arguments = ["broker", "--count", String(count), "--bootstrap-file", bootstrapFile.path,
-                             "--topics", packageRoot.appendingPathComponent("topics").path]
+                             "--topics", topics]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

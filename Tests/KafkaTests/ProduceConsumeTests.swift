@@ -66,6 +66,23 @@ struct ProduceConsumeTests {
         #expect(Set(received.map(\.partition)).count > 1, "20 patients should spread over several partitions")
     }
 
+    @Test("co-partitioned topics stay together: each member owns the same partition numbers of both topics")
+    func coPartitionedAssignment() throws {
+        let cluster = try TestCluster(topics: ["t.left": 6, "t.right": 6, "t.small": 2])
+        let members = try (0..<4).map { _ in try cluster.consumer(group: "g-copartitioned") }
+        defer { for member in members { member.close() } }
+        for member in members { try member.subscribe(topics: ["t.left", "t.right", "t.small"]) }
+        let deadline = Date().addingTimeInterval(45)
+        while Date() < deadline && (members.reduce(0) { $0 + $1.assignment.count } < 14 || members.contains { $0.assignment.isEmpty }) {
+            for member in members { _ = try member.poll(maxMessages: 100, timeoutMs: 100) }
+        }
+        let owned = members.map { Dictionary(grouping: $0.assignment, by: \.topic).mapValues { Set($0.map(\.partition)) } }
+        #expect(owned.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } == 14, "every partition assigned once: \(owned)")
+        for (index, topics) in owned.enumerated() {
+            #expect(topics["t.left"] == topics["t.right"], "member \(index) owns left \(topics["t.left"] ?? []) but right \(topics["t.right"] ?? [])")
+        }
+    }
+
     @Test("two consumers in one group split the partitions and read every message once")
     func groupSplitsPartitions() throws {
         let cluster = try TestCluster(topics: ["t.group": 4])

@@ -58,7 +58,7 @@ public final class ConsumerService {
 
         var clocks = LoopClocks(started: started, quietPeriodMs: options.quietPeriodMs)
         var retry = BatchRetry(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
-        let sourceCheck = SourceCheck(acceptClusterChange: options.acceptClusterChange, logger: logger)
+        let sourceCheck = SourceCheck(acceptClusterChange: options.acceptClusterChange, coPartitioned: decoder.patientScopedTopics, logger: logger)
         /// The cluster and every assigned partition are checked against the state file.
         func sourceVerified() throws -> Bool {
             guard let open = session else { return false }

@@ -47,6 +47,8 @@ public struct RecordDecoder: Sendable {
     }
 
     public var topics: [String] { entities.keys.sorted() }
+    /// The raw topics of patient-scoped entities, which must be co-partitioned.
+    public var patientScopedTopics: [String] { entities.filter { $0.value.isPatientScoped }.keys.sorted() }
 
     /// `nowMs`: this consumer's clock (milliseconds since the epoch), for the future check.
     public func decode(_ message: ConsumedMessage, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> DecodedMessage {

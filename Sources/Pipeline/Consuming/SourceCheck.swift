@@ -20,17 +20,21 @@ public struct ClusterChangedError: Error, Sendable, CustomStringConvertible {
 /// contact) and, for every newly assigned partition, a stored offset no greater than the log
 /// end. A stored offset beyond the log end means the log was replaced (a new broker, a topic
 /// deleted and recreated): resuming there would silently skip the new log's records below it.
+/// At first contact it also checks that the patient-scoped topics are co-partitioned.
 final class SourceCheck {
     static let clusterProperty = "kafka_cluster_id"
 
     private let acceptClusterChange: Bool
+    /// Topics whose records are keyed to a patient's partition number (same count required).
+    private let coPartitioned: [String]
     private let logger: Logger
     private var checkedPartitions: Set<TopicPartition> = []
     /// A broker answered and the cluster id was checked (or the cluster reports none).
     private(set) var clusterChecked = false
 
-    init(acceptClusterChange: Bool, logger: Logger) {
+    init(acceptClusterChange: Bool, coPartitioned: [String], logger: Logger) {
         self.acceptClusterChange = acceptClusterChange
+        self.coPartitioned = coPartitioned
         self.logger = logger
     }
 
@@ -43,6 +47,7 @@ final class SourceCheck {
         if !clusterChecked {
             guard let id = consumer.clusterID(timeoutMs: 1_000) ?? (consumer.probeBrokers() ? "" : nil) else { return false }
             try checkCluster(id, session)
+            try checkCoPartitioning(consumer)
             clusterChecked = true
         }
         let assigned = Set(consumer.assignment)
@@ -71,6 +76,13 @@ final class SourceCheck {
         }
         checkedPartitions.formUnion(pending)
         return true
+    }
+
+    /// Throws ``PipelineError/notCoPartitioned(_:)`` unless every patient-scoped topic has the
+    /// same partition count in the cluster.
+    private func checkCoPartitioning(_ consumer: KafkaConsumer) throws {
+        let counts = try coPartitioned.map { PipelineError.PartitionCount(topic: $0, partitions: try consumer.partitionCount(topic: $0, timeoutMs: 5_000)) }
+        guard Set(counts.map(\.partitions)).count <= 1 else { throw PipelineError.notCoPartitioned(counts) }
     }
 
     /// Records the cluster id at first contact; refuses another one unless told.
