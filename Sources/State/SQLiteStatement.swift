@@ -26,7 +26,9 @@ public final class SQLiteStatement {
 
     func finalize() { sqlite3_finalize(raw) }
 
-    func reset() {
+    /// Ends a row-by-row read early (or after ``step()``) and clears the bindings, so the
+    /// cached statement can be used again.
+    public func reset() {
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
     }
