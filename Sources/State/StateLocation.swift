@@ -21,4 +21,22 @@ public enum StateLocation {
             throw StateError(.open, path: path, message: "cannot write in its directory \(directory): \(FileProblem.describe(errno: errno))")
         }
     }
+
+    /// A state directory (`--state-dir`): created when missing (its parent must exist), and
+    /// writable.
+    public static func prepareDirectory(_ path: String) throws(StateError) {
+        guard !path.isEmpty else { throw StateError(.open, path: path, message: "the state directory path is empty") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw StateError(.open, path: path, message: "is a file, not a state directory") }
+        } else {
+            try checkWritable(path)  // the parent exists and is writable
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            } catch {
+                throw StateError(.open, path: path, message: "cannot create the state directory: \(error.localizedDescription)")
+            }
+        }
+        if access(path, W_OK) != 0 { throw StateError(.open, path: path, message: "cannot write in the state directory: \(FileProblem.describe(errno: errno))") }
+    }
 }

@@ -1,6 +1,9 @@
 /// Settings of `emr consume`.
 public struct ConsumeOptions: Sendable {
+    /// The state file, or with ``stateDirectory`` the directory of task files.
     public var statePath: String
+    /// A file per task in this directory instead of one state file (`--state-dir`).
+    public var stateDirectory = false
     public var groupID = "emr-consumer"
     /// Static group membership (container orchestrators): a restart within the session
     /// timeout gets its partitions back without a rebalance.

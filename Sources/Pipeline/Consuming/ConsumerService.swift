@@ -40,9 +40,14 @@ public final class ConsumerService {
 
         // Faults present at start that no retry can fix (a missing or read-only directory, a
         // directory, a read-only file, another writer) fail at once.
-        try StateLocation.checkWritable(options.statePath)
-        try StateStore.checkOwnable(options.statePath)
-        let lock = try StateFileLock(statePath: options.statePath)
+        if options.stateDirectory {
+            try StateLocation.prepareDirectory(options.statePath)
+        } else {
+            try StateLocation.checkWritable(options.statePath)
+            try StateStore.checkOwnable(options.statePath)
+        }
+        // One consumer per state file, or per state directory (its lock is DIR/consumer.lock).
+        let lock = try StateFileLock(statePath: options.stateDirectory ? (options.statePath as NSString).appendingPathComponent("consumer") : options.statePath)
         defer { lock.release() }
         let book = OffsetBook()
         let deadLetters = try options.publishDeadLetters ? makeDeadLetterPublisher() : nil
@@ -162,8 +167,8 @@ public final class ConsumerService {
 
     /// One batch in one transaction; its timings and each record's latency to this commit.
     private func apply(_ batch: [ConsumedMessage], in session: StateSession, state: inout ConsumeProgress) throws -> BatchOutcome {
-        let outcome = try session.applier.apply(batch)
-        state.timings += session.applier.lastTimings
+        let (outcome, timings) = try session.apply(batch)
+        state.timings += timings
         let committedMs = Int64(Date().timeIntervalSince1970 * 1000)
         for message in batch { if let sent = message.timestampMs, sent > 0 { state.latency.record(committedMs - sent) } }
         return outcome
@@ -199,10 +204,12 @@ public final class ConsumerService {
     }
 
     private func openSession(book: OffsetBook, deadLetters: DeadLetterPublisher?) throws -> StateSession {
-        let session = try StateSession(path: options.statePath, readmissionWindowDays: options.readmissionWindowDays,
-                                       decoder: decoder, book: book, deadLetters: deadLetters)
+        let settings = StateFileSettings(readmissionWindowDays: options.readmissionWindowDays, decoder: decoder, book: book,
+                                         deadLetters: deadLetters, beforeCommit: commitHold.map { $0.beforeCommit })
+        let session: StateSession = options.stateDirectory
+            ? try TaskDirectorySession(directory: options.statePath, settings)
+            : try StateFileSession(path: options.statePath, settings)
         book.reset(to: try session.storedOffsets())
-        if let commitHold { session.applier.beforeCommit = commitHold.beforeCommit }
         return session
     }
 

@@ -91,16 +91,16 @@ final class SourceCheck {
             logger.warning("the cluster reports no id: cannot check that the state file's offsets belong to it")
             return
         }
-        let recorded = try session.store.property(Self.clusterProperty)
+        let recorded = try session.property(Self.clusterProperty)
         if recorded == id { return }
         if let recorded {
             guard acceptClusterChange else {
-                throw ClusterChangedError(statePath: session.store.database.path, recordedClusterID: recorded, clusterID: id)
+                throw ClusterChangedError(statePath: session.location, recordedClusterID: recorded, clusterID: id)
             }
             logger.warning("Kafka cluster changed from \(recorded) to \(id) (--accept-cluster-change); stored offsets are still checked against the new logs")
         } else {
             logger.info("state file bound to Kafka cluster \(id)")
         }
-        try session.store.inBatch { try $0.setProperty(Self.clusterProperty, id) }
+        try session.setProperty(Self.clusterProperty, id)
     }
 }

@@ -55,11 +55,18 @@ struct ConsumeCommand: AsyncParsableCommand {
               emr consume --state /data/state.sqlite --instance-id emr-0 --ready-file /tmp/emr-ready
               emr consume --state state.sqlite --http 127.0.0.1:8080   # then: curl localhost:8080/readyz
               emr consume --state state.sqlite --snapshot-every 1h --snapshot-dir snapshots --snapshot-keep 48
+              emr consume --state-dir /data/tasks --group emr   # one per instance; emr export --state-dir merges them
             """
     )
 
     @Option(name: .long, help: ArgumentHelp("State database (SQLite); created when missing.", valueName: "file"))
-    var state: String
+    var state: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("A file per task (patients-<p>.sqlite, reference-<r>.sqlite) in this directory instead of one --state file, so the instances of a group hold distinct tasks that `emr export --state-dir A --state-dir B` merges (created when missing).", valueName: "dir"))
+    var stateDirectory: String?
+
+    /// The state file or directory.
+    var stateLocation: String { state ?? stateDirectory ?? "" }
 
     @Option(name: .long, help: ArgumentHelp("Consumer group id.", valueName: "id"))
     var group = "emr-consumer"
@@ -118,7 +125,16 @@ struct ConsumeCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        switch (state, stateDirectory) {
+        case (nil, nil): throw ValidationError("give --state FILE or --state-dir DIR")
+        case (.some, .some): throw ValidationError("--state and --state-dir do not go together")
+        default: break
+        }
         try OptionChecks.nonEmpty(state, "--state")
+        try OptionChecks.nonEmpty(stateDirectory, "--state-dir")
+        if stateDirectory != nil, httpOptions.address != nil || snapshotEvery != nil {
+            throw ValidationError("--state-dir does not serve --http or write --snapshot-every yet (docs/scaling.md); use emr export --state-dir")
+        }
         try OptionChecks.nonEmpty(kafka.brokers, "--brokers (or EMR_BROKERS)")
         try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
         try OptionChecks.check(maxBatchLatency, "--max-batch-latency", 1...60_000, unit: " ms")
@@ -140,11 +156,12 @@ struct ConsumeCommand: AsyncParsableCommand {
     func periodicSnapshots(_ logger: Logger) -> PeriodicSnapshots? {
         guard let snapshotEvery, let snapshotDirectory else { return nil }
         return PeriodicSnapshots(rotation: SnapshotRotation(directory: snapshotDirectory, keep: snapshotKeep, format: snapshotFormat),
-                                 statePath: state, intervalSeconds: snapshotEvery.seconds, logger: logger)
+                                 statePath: stateLocation, intervalSeconds: snapshotEvery.seconds, logger: logger)
     }
 
     func options() -> ConsumeOptions {
-        var options = ConsumeOptions(statePath: state)
+        var options = ConsumeOptions(statePath: stateLocation)
+        options.stateDirectory = stateDirectory != nil
         options.groupID = group
         options.instanceID = instanceID
         options.batchSize = batchSize

@@ -38,14 +38,14 @@ struct ExportCommand: ParsableCommand {
               emr export --state state.sqlite --format csv --out export/
               emr export --state state.sqlite --format jsonl --out export-jsonl/
               emr export --state state.sqlite --format sqlite --out export-db/ && sqlite3 export-db/marts.sqlite .tables
+              emr export --state-dir node-a --state-dir node-b --out merged/   # instances of one group, merged
               head -c 32 /dev/urandom | base64 > pseudonym.key
               emr export --state state.sqlite --deidentify --pseudonym-key-file pseudonym.key --out export-deid/
             """
     )
 
 
-    @Option(name: .long, help: ArgumentHelp("State database written by `emr consume`.", valueName: "file"))
-    var state: String
+    @OptionGroup var source: StateSourceOptions
 
     @Option(name: .long, help: "Output format: csv, jsonl (an object per row) or sqlite (marts.sqlite, a typed table per mart).")
     var format: ExportFormat = .csv
@@ -63,7 +63,6 @@ struct ExportCommand: ParsableCommand {
     var pseudonymKeyFile: String?
 
     func validate() throws {
-        try OptionChecks.nonEmpty(state, "--state")
         try OptionChecks.nonEmpty(out, "--out")
         if deidentify && pseudonymKeyFile == nil {
             throw ValidationError("--deidentify needs --pseudonym-key-file FILE (a secret of at least \(PseudonymKey.minimumBytes) bytes, e.g. head -c 32 /dev/urandom | base64 > FILE)")
@@ -79,10 +78,13 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try StateStore(readingExisting: state, migrations: MartSchema.migrations)
         let today = Int64(Date().timeIntervalSince1970) / 86_400
         let safeHarbor = try key().map { SafeHarbor(key: $0, referenceDay: today) }
-        let summary = try MartExporter(database: store.database).export(format, to: out, replace: force, safeHarbor: safeHarbor)
+        func export(_ store: StateStore) throws -> ExportSummary {
+            try MartExporter(database: store.database).export(format, to: out, replace: force, safeHarbor: safeHarbor)
+        }
+        let summary = try source.state.map { try export(try StateStore(readingExisting: $0, migrations: MartSchema.migrations)) }
+            ?? MergedState.read(source.stateDirectories, export)
         let total = summary.rows.values.reduce(0, +)
         print("export: \(summary.rows.count) marts, \(total) rows, \(summary.offsets.count) partition offsets -> \(out)/ (manifest.json)")
     }

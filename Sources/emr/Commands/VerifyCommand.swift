@@ -15,17 +15,14 @@ struct VerifyCommand: ParsableCommand {
 
             Examples:
               emr verify --state state.sqlite
+              emr verify --state-dir node-a --state-dir node-b   # every task file, the copy furthest along
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("State database written by `emr consume`.", valueName: "file"))
-    var state: String
-
-    func validate() throws {
-        try OptionChecks.nonEmpty(state, "--state")
-    }
+    @OptionGroup var source: StateSourceOptions
 
     func run() throws {
+        guard let state = source.state else { return try verifyTasks() }
         let store = try StateStore(readingExisting: state, migrations: MartSchema.migrations)
         let results = try MartVerifier(database: store.database).verify()
         for result in results {
@@ -39,6 +36,28 @@ struct VerifyCommand: ParsableCommand {
         }
         let marts = results.filter { !ReportSummaries.names.contains($0.mart) }.count
         print("verify: all \(marts) marts equal their batch definition (and the \(results.count - marts) dashboard summaries theirs)")
+    }
+
+    /// `--state-dir`: each task file that an export would use (the copy furthest along), on
+    /// its own: a line per task, the differences of any that fails.
+    private func verifyTasks() throws {
+        let files = try TaskFiles.furthest(in: source.stateDirectories)
+        guard !files.isEmpty else { throw MergedState.NoTaskFilesError(directories: source.stateDirectories) }
+        var failed = 0
+        for file in files {
+            let store = try StateStore(readingExisting: file, migrations: MartSchema.migrations)
+            defer { store.close() }
+            let results = try MartVerifier(database: store.database).verify()
+            let differing = results.filter { !$0.matches }
+            print("\(file): \(differing.isEmpty ? "ok (\(results.count) marts and summaries)" : "\(differing.count) DIFFER")")
+            for result in differing {
+                print("    \(result.mart): \(result.missing) rows missing, \(result.unexpected) unexpected")
+                for example in result.examples { print("      \(example)") }
+            }
+            if !differing.isEmpty { failed += 1 }
+        }
+        if failed > 0 { throw RuntimeFailure("\(failed) of \(files.count) task files differ from their batch definitions") }
+        print("verify: all \(files.count) task files equal their batch definitions")
     }
 }
 

@@ -1,0 +1,40 @@
+import Foundation
+import State
+
+/// The files of a state directory (`--state-dir`): `patients-<p>.sqlite` holds partition p of
+/// every patient-scoped topic, `reference-<r>.sqlite` partition r of the reference topics
+/// (organizations, providers). See docs/scaling.md.
+public enum TaskFiles {
+    public static func name(patientScoped: Bool, partition: Int32) -> String {
+        "\(patientScoped ? "patients" : "reference")-\(partition)"
+    }
+
+    public static func path(of name: String, in directory: String) -> String {
+        (directory as NSString).appendingPathComponent("\(name).sqlite")
+    }
+
+    /// The task names with a file in `directory`, sorted.
+    public static func names(in directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).compactMap { file in
+            guard let match = file.wholeMatch(of: /(patients|reference)-(\d+)\.sqlite/) else { return nil }
+            return "\(match.1)-\(match.2)"
+        }.sorted()
+    }
+
+    /// For every task with a file in any of `directories`, the file that is furthest along
+    /// (the greatest sum of stored offsets; a task that moved between instances has a copy in
+    /// each of their directories, and the older copies are behind). Sorted by task name.
+    public static func furthest(in directories: [String]) throws -> [String] {
+        var best: [String: (path: String, progress: Int64)] = [:]
+        for directory in directories {
+            for name in try names(in: directory) {
+                let path = path(of: name, in: directory)
+                let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
+                let progress = try store.storedOffsets().values.reduce(0) { $0 + $1.values.reduce(0, +) }
+                store.close()
+                if progress > best[name]?.progress ?? -1 { best[name] = (path, progress) }
+            }
+        }
+        return best.keys.sorted().map { best[$0]!.path }
+    }
+}
