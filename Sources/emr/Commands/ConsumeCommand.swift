@@ -55,7 +55,7 @@ struct ConsumeCommand: AsyncParsableCommand {
               emr consume --state /data/state.sqlite --instance-id emr-0 --ready-file /tmp/emr-ready
               emr consume --state state.sqlite --http 127.0.0.1:8080   # then: curl localhost:8080/readyz
               emr consume --state state.sqlite --snapshot-every 1h --snapshot-dir snapshots --snapshot-keep 48
-              emr consume --state-dir /data/tasks --group emr   # one per instance; emr export --state-dir merges them
+              emr consume --state-dir /data/tasks --group emr   # a file per task
             """
     )
 
