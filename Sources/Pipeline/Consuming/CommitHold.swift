@@ -29,7 +29,8 @@ public struct CommitHold: Sendable, Equatable {
 final class CommitHoldInjector {
     private let hold: CommitHold
     private let announce: (String) -> Void
-    private var reached = 0
+    private let reached = NSLock()
+    private var count = 0
 
     init(_ hold: CommitHold, announce: @escaping (String) -> Void) {
         self.hold = hold
@@ -37,9 +38,12 @@ final class CommitHoldInjector {
     }
 
     func beforeCommit(_ outcome: BatchOutcome) {
-        reached += 1
-        guard reached == hold.batch else { return }
-        announce("fault injection: holding batch \(reached) open before COMMIT for \(hold.seconds) s "
+        reached.lock()
+        count += 1
+        let number = count
+        reached.unlock()
+        guard number == hold.batch else { return }
+        announce("fault injection: holding batch \(number) open before COMMIT for \(hold.seconds) s "
                  + "(read \(outcome.read), rejected \(outcome.rejected), dead letters acknowledged \(outcome.deadLetters))")
         Thread.sleep(forTimeInterval: hold.seconds)
     }

@@ -4,6 +4,8 @@ public struct ConsumeOptions: Sendable {
     public var statePath: String
     /// A file per task in this directory instead of one state file (`--state-dir`).
     public var stateDirectory = false
+    /// With ``stateDirectory``: threads applying different tasks at once.
+    public var workers = 1
     public var groupID = "emr-consumer"
     /// Static group membership (container orchestrators): a restart within the session
     /// timeout gets its partitions back without a rebalance.

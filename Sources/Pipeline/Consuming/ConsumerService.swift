@@ -207,7 +207,7 @@ public final class ConsumerService {
         let settings = StateFileSettings(readmissionWindowDays: options.readmissionWindowDays, decoder: decoder, book: book,
                                          deadLetters: deadLetters, beforeCommit: commitHold.map { $0.beforeCommit })
         let session: StateSession = options.stateDirectory
-            ? try TaskDirectorySession(directory: options.statePath, settings)
+            ? try TaskDirectorySession(directory: options.statePath, workers: options.workers, settings)
             : try StateFileSession(path: options.statePath, settings)
         book.reset(to: try session.storedOffsets())
         return session

@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 
@@ -10,6 +11,7 @@ public final class DeadLetterPublisher {
     public let consumerGroup: String
     private let producer: KafkaProducer
     private let timeoutMs: Int32
+    private let serial = NSLock()
 
     public init(kafka: KafkaConfiguration, topic: String, consumerGroup: String, logger: Logger, timeoutMs: Int32 = 30_000) throws(KafkaError) {
         var configuration = ProducerConfiguration(kafka: kafka)
@@ -26,6 +28,10 @@ public final class DeadLetterPublisher {
     /// Publishes the letters and returns once all are acknowledged; throws if any is not.
     public func publish(_ letters: [DeadLetter]) throws(KafkaError) {
         guard !letters.isEmpty else { return }
+        // One publish at a time (tasks applied in parallel share this producer): the failure
+        // count below must be this publish's own.
+        serial.lock()
+        defer { serial.unlock() }
         let before = producer.statistics.failed
         for letter in letters {
             try producer.produce(letter.message(topic: topic, consumerGroup: consumerGroup))

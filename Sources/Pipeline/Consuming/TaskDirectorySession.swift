@@ -9,14 +9,17 @@ import State
 /// holds exactly its partitions and the files of several instances merge (``MartMerge``).
 final class TaskDirectorySession: StateSession {
     let location: String
+    /// Threads applying different tasks' parts of a batch at once.
+    let workers: Int
     private let settings: StateFileSettings
     private var tasks: [String: StateFileSession] = [:]
     /// Properties set on the directory (the Kafka cluster id), written into every task file,
     /// also those created later.
     private var properties: [String: String] = [:]
 
-    init(directory: String, _ settings: StateFileSettings) throws {
+    init(directory: String, workers: Int, _ settings: StateFileSettings) throws {
         location = directory
+        self.workers = max(1, workers)
         self.settings = settings
         do {
             for name in try TaskFiles.names(in: directory) { tasks[name] = try StateFileSession(path: TaskFiles.path(of: name, in: directory), settings) }
@@ -48,9 +51,16 @@ final class TaskDirectorySession: StateSession {
 
     func apply(_ batch: [ConsumedMessage]) throws -> (BatchOutcome, BatchTimings) {
         var outcome = BatchOutcome(), timings = BatchTimings()
-        let parts = Dictionary(grouping: batch) { task(of: $0.topic, $0.partition) }
-        for name in parts.keys.sorted() {
-            let (partOutcome, partTimings) = try session(name).apply(parts[name]!)
+        let grouped = Dictionary(grouping: batch) { task(of: $0.topic, $0.partition) }
+        // Files are opened (or created) here, on the loop's thread; only applying runs in parallel.
+        let parts = try grouped.keys.sorted().map { (session: try session($0), messages: grouped[$0]!) }
+        let results: [ParallelApply.PartResult] = workers == 1 || parts.count == 1
+            ? parts.map { part in Result { try part.session.apply(part.messages) } }
+            : ParallelApply(parts).run(lanes: workers)
+        // Parts that succeeded are committed; the first failure is reported (its task, and any
+        // other that failed, are rewound and retried with the batch).
+        for result in results {
+            let (partOutcome, partTimings) = try result.get()
             outcome += partOutcome
             timings += partTimings
         }

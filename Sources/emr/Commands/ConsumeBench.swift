@@ -33,6 +33,7 @@ struct ConsumeBench: ParsableCommand {
               emr bench consume
               emr bench consume --patients 6000 --partitions 48
               emr bench consume --patients 100 --rate 1000
+              emr bench consume --workers 2   # --state-dir, tasks applied on 2 threads
             """
     )
 
@@ -51,6 +52,9 @@ struct ConsumeBench: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Publish at this steady rate while the consumer runs, and print latencies.", valueName: "records-per-s"))
     var rate: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Run the consumer with --state-dir (a file per task) and this many --workers.", valueName: "n"))
+    var workers: Int?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -58,6 +62,7 @@ struct ConsumeBench: ParsableCommand {
         try OptionChecks.check(rate, "--rate", 1...1_000_000, unit: " records/s")
         try OptionChecks.check(partitions, "--partitions", 1...1_000)
         try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
+        try OptionChecks.check(workers, "--workers", 1...256)
     }
 
     func run() throws {
@@ -82,7 +87,8 @@ struct ConsumeBench: ParsableCommand {
         try broker.createTopics(catalog)
         let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
 
-        var arguments = ["consume", "--brokers", broker.bootstrapServers, "--state", "\(work)/state.sqlite", "--group", "emr-bench-consume"]
+        var arguments = ["consume", "--brokers", broker.bootstrapServers, "--group", "emr-bench-consume"]
+            + (workers.map { ["--state-dir", "\(work)/tasks", "--workers", String($0)] } ?? ["--state", "\(work)/state.sqlite"])
         if let partitions { arguments += ["--topics", try writeTopics(catalog, partitions: partitions, into: work)] }
         if let batchSize { arguments += ["--batch-size", String(batchSize)] }
         if let rate {
@@ -128,12 +134,16 @@ struct ConsumeBench: ParsableCommand {
     }
 
     private func verify(_ work: String, read: Int, produced: Int) throws {
-        let store = try StateStore(readingExisting: "\(work)/state.sqlite", migrations: MartSchema.migrations)
-        let differences = try MartVerifier(database: store.database).verify().filter { !$0.matches }
-        store.database.close()
+        let files = workers == nil ? ["\(work)/state.sqlite"] : try TaskFiles.names(in: "\(work)/tasks").map { TaskFiles.path(of: $0, in: "\(work)/tasks") }
+        var differences: [MartComparison] = []
+        for file in files {
+            let store = try StateStore(readingExisting: file, migrations: MartSchema.migrations)
+            differences += try MartVerifier(database: store.database).verify().filter { !$0.matches }
+            store.database.close()
+        }
         guard differences.isEmpty else { throw RuntimeFailure("verify: \(differences.count) mart(s) differ from their batch definition") }
         guard read == produced else { throw RuntimeFailure("consumed \(read) of \(produced) records") }
-        print("verify: all 11 marts equal their batch definition")
+        print("verify: all 11 marts equal their batch definition" + (workers == nil ? "" : " in each of \(files.count) task files"))
     }
 
     /// The consumer waits, ready; records arrive at `rate`; latencies from its summary.
@@ -163,7 +173,8 @@ struct ConsumeBench: ParsableCommand {
                 throw RuntimeFailure("the consumer applied \(read) of \(produced) records")
             }
             Thread.sleep(forTimeInterval: 0.2)
-            read = (try? StateStore(readingExisting: "\(work)/state.sqlite", migrations: MartSchema.migrations).counter(.recordsRead)) ?? 0
+            let files = workers == nil ? ["\(work)/state.sqlite"] : ((try? TaskFiles.names(in: "\(work)/tasks")) ?? []).map { TaskFiles.path(of: $0, in: "\(work)/tasks") }
+            read = files.reduce(0) { $0 + ((try? StateStore(readingExisting: $1, migrations: MartSchema.migrations).counter(.recordsRead)) ?? 0) }
         }
         process.terminate()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -65,6 +65,9 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("A file per task (patients-<p>.sqlite, reference-<r>.sqlite) in this directory instead of one --state file, so the instances of a group hold distinct tasks that `emr export --state-dir A --state-dir B` merges (created when missing).", valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(name: .long, help: ArgumentHelp("With --state-dir: threads applying different tasks at once (default: the number of cores).", valueName: "n"))
+    var workers: Int?
+
     /// The state file or directory.
     var stateLocation: String { state ?? stateDirectory ?? "" }
 
@@ -132,6 +135,8 @@ struct ConsumeCommand: AsyncParsableCommand {
         }
         try OptionChecks.nonEmpty(state, "--state")
         try OptionChecks.nonEmpty(stateDirectory, "--state-dir")
+        try OptionChecks.check(workers, "--workers", 1...256)
+        if workers != nil, stateDirectory == nil { throw ValidationError("--workers goes with --state-dir (one state file is applied by one thread)") }
         if stateDirectory != nil, httpOptions.address != nil || snapshotEvery != nil {
             throw ValidationError("--state-dir does not serve --http or write --snapshot-every yet (docs/scaling.md); use emr export --state-dir")
         }
@@ -162,6 +167,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     func options() -> ConsumeOptions {
         var options = ConsumeOptions(statePath: stateLocation)
         options.stateDirectory = stateDirectory != nil
+        options.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         options.groupID = group
         options.instanceID = instanceID
         options.batchSize = batchSize
