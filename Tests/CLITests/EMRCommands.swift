@@ -8,6 +8,15 @@ import Testing
 let sharedRoot = SharedExports.root
 let topicsDirectory = packageRoot.appendingPathComponent("topics").path
 
+/// The 11 mart CSVs of two export directories are byte-identical.
+func expectSameMartFiles(_ a: String, _ b: String, context: String) throws {
+    for mart in MartCatalog.all {
+        let left = try Data(contentsOf: URL(fileURLWithPath: "\(a)/\(mart.name).csv"))
+        let right = try Data(contentsOf: URL(fileURLWithPath: "\(b)/\(mart.name).csv"))
+        #expect(left == right, "\(context): \(mart.name) differs (\(left.count) vs \(right.count) bytes)")
+    }
+}
+
 /// Runs emr and requires exit 0.
 @discardableResult
 func emr(_ arguments: [String]) throws -> ProcessResult {

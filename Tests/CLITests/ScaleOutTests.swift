@@ -11,11 +11,7 @@ import Testing
 struct ScaleOutTests {
     /// The 11 CSV exports (and the manifests' offsets) of two exports are identical.
     static func expectSameExports(_ a: String, _ b: String, context: String) throws {
-        for mart in MartCatalog.all {
-            let left = try Data(contentsOf: URL(fileURLWithPath: "\(a)/\(mart.name).csv"))
-            let right = try Data(contentsOf: URL(fileURLWithPath: "\(b)/\(mart.name).csv"))
-            #expect(left == right, "\(context): \(mart.name) differs (\(left.count) vs \(right.count) bytes)")
-        }
+        try expectSameMartFiles(a, b, context: context)
         func offsets(_ directory: String) throws -> String {
             let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(directory)/manifest.json"))) as? [String: Any]
             return String(decoding: try JSONSerialization.data(withJSONObject: manifest?["offsets"] ?? [], options: [.sortedKeys]), as: UTF8.self)

@@ -30,8 +30,9 @@ final class ParallelApply: @unchecked Sendable {
     /// Every part's result, in the order of the parts.
     func run(lanes: Int) -> [PartResult] {
         let group = DispatchGroup()
-        for lane in 0..<max(1, min(lanes, parts.count)) {
-            DispatchQueue.global().async(group: group) { self.runLane(lane, of: max(1, min(lanes, self.parts.count))) }
+        let count = max(1, min(lanes, parts.count))
+        for lane in 0..<count {
+            DispatchQueue.global().async(group: group) { self.runLane(lane, of: count) }
         }
         group.wait()
         return slots.map { $0! }
