@@ -5,7 +5,7 @@ import Foundation
 ///
 ///     # comment
 ///     name=emr.raw.patients
-///     # raw | deadletter; raw topics name the Synthea entity they carry
+///     # raw | deadletter | instances; raw topics name the Synthea entity they carry
 ///     role=raw
 ///     entity=patients
 ///     partitions=6
@@ -18,6 +18,8 @@ public struct TopicDeclaration: Sendable, Hashable {
     public enum Role: String, Sendable, Hashable {
         case raw
         case deadletter
+        /// Consumer instances' announcements (scale-out), compacted.
+        case instances
     }
 
     public var name: String
@@ -68,7 +70,7 @@ public struct TopicDeclaration: Sendable, Hashable {
         }
         let roleField = try required("role")
         guard let role = Role(rawValue: roleField.value) else {
-            throw KafkaError(.topic, message: "\(file):\(roleField.line): role must be raw or deadletter, got '\(roleField.value)'")
+            throw KafkaError(.topic, message: "\(file):\(roleField.line): role must be raw, deadletter or instances, got '\(roleField.value)'")
         }
         let entity = fields["entity"]?.value
         if role == .raw && (entity ?? "").isEmpty {
@@ -134,4 +136,7 @@ public struct TopicCatalog: Sendable {
 
     /// The dead-letter topic, if declared.
     public var deadLetterTopic: TopicDeclaration? { topics.first { $0.role == .deadletter } }
+
+    /// The topic where consumer instances announce themselves, if declared.
+    public var instancesTopic: TopicDeclaration? { topics.first { $0.role == .instances } }
 }

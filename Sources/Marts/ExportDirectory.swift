@@ -23,9 +23,9 @@ enum ExportDirectory {
                 throw ExportError("\(directory): not empty (\(entries.count) entries, e.g. \(entries.sorted()[0])); choose an empty or new directory, or --force to replace it")
             }
         }
-        let parent = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
+        let parent = PathText.parent(of: target)
         try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        let name = (target as NSString).lastPathComponent
+        let name = PathText.name(of: target)
         let token = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let staging = (parent as NSString).appendingPathComponent(".\(name).partial-\(token)")
         try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)

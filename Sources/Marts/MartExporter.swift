@@ -24,9 +24,13 @@ public struct ExportedOffset: Sendable, Equatable {
 /// consistent point in time while a consumer keeps writing (WAL snapshot).
 public struct MartExporter {
     public let database: SQLiteDatabase
+    /// What the manifest names as the source (`state`): the state file, or the directories
+    /// merged into the database read.
+    public let source: String
 
-    public init(database: SQLiteDatabase) {
+    public init(database: SQLiteDatabase, source: String? = nil) {
         self.database = database
+        self.source = source ?? database.path
     }
 
     /// Writes the export into a temporary directory beside `directory` and renames it into
@@ -53,7 +57,7 @@ public struct MartExporter {
                                                             deidentified: safeHarbor != nil)
                 }
                 let summary = ExportSummary(directory: staging, rows: rows, offsets: try storedOffsets())
-                try Self.writeManifest(summary, format: format, tables: tables, source: database.path, deidentified: safeHarbor != nil)
+                try Self.writeManifest(summary, format: format, tables: tables, source: source, deidentified: safeHarbor != nil)
                 return summary
             }
             summary.directory = directory

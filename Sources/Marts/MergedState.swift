@@ -13,6 +13,11 @@ public enum MergedState {
         }
     }
 
+    /// How a manifest names the merge of `directories`.
+    public static func describe(_ directories: [String]) -> String {
+        "merge of the task files in \(directories.joined(separator: ", "))"
+    }
+
     public static func read<T>(_ directories: [String], _ body: (StateStore) throws -> T) throws -> T {
         let files = try TaskFiles.furthest(in: directories)
         guard !files.isEmpty else { throw NoTaskFilesError(directories: directories) }

@@ -31,15 +31,16 @@ public struct SnapshotRotation: Sendable {
     }
 
     /// Writes one snapshot of the state file at `statePath` (opened read-only: the writer is
-    /// never blocked), points `latest` at it and removes the oldest beyond `keep`.
-    public func take(statePath: String, at time: Date = Date()) throws -> ExportSummary {
+    /// never blocked), points `latest` at it and removes the oldest beyond `keep`. `source` is
+    /// what the manifest names (the state file by default).
+    public func take(statePath: String, source: String? = nil, at time: Date = Date()) throws -> ExportSummary {
         let name = Self.name(at: time)
         let target = (directory as NSString).appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: target) {
             throw ExportError("\(target): a snapshot of this second exists already")
         }
         let store = try StateStore(readingExisting: statePath, migrations: MartSchema.migrations)
-        let summary = try MartExporter(database: store.database).export(format, to: target)
+        let summary = try MartExporter(database: store.database, source: source).export(format, to: target)
         try pointLatest(at: name)
         try prune()
         return summary

@@ -29,12 +29,30 @@ public enum TaskFiles {
         for directory in directories {
             for name in try names(in: directory) {
                 let path = path(of: name, in: directory)
-                let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
-                let progress = try store.storedOffsets().values.reduce(0) { $0 + $1.values.reduce(0, +) }
-                store.close()
+                let progress = try progress(of: path)
                 if progress > best[name]?.progress ?? -1 { best[name] = (path, progress) }
             }
         }
         return best.keys.sorted().map { best[$0]!.path }
+    }
+
+    /// How far a task file is: the sum of its stored next offsets.
+    public static func progress(of path: String) throws -> Int64 {
+        let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
+        defer { store.close() }
+        return try store.storedOffsets().values.reduce(0) { $0 + $1.values.reduce(0, +) }
+    }
+
+    /// Whether `name` is a task name (`patients-<p>` or `reference-<r>`).
+    public static func isTaskName(_ name: String) -> Bool {
+        name.wholeMatch(of: /(patients|reference)-\d{1,9}/) != nil
+    }
+
+    /// A consistent copy of a task file (one point of it, while its consumer keeps writing)
+    /// as one self-contained file at `target`, which must not exist.
+    public static func copy(_ path: String, to target: String) throws {
+        let store = try StateStore(readingExisting: path, migrations: MartSchema.migrations)
+        defer { store.close() }
+        try store.database.prepare("VACUUM INTO ?1").bind(.text(target)).run()
     }
 }

@@ -18,6 +18,18 @@ public enum BuiltInTopics {
         config.retention.ms=-1
         config.min.insync.replicas=2
         """#),
+        ("emr.instances.properties", #"""
+        # Consumer instances announcing themselves (scale-out, docs/scaling.md): key the instance id,
+        # value a JSON object {instance, url, tasks, group, at} republished every few seconds, a null
+        # value (tombstone) when the instance stops. Compacted: the latest announcement per instance.
+        # Each instance reads it in full (a global table) to answer GET /api/v1/marts/NAME?scope=cluster.
+        name=emr.instances
+        role=instances
+        partitions=1
+        replication.factor=3
+        config.cleanup.policy=compact
+        config.min.insync.replicas=2
+        """#),
         ("emr.raw.conditions.properties", #"""
         # Raw conditions rows as facility producers publish them (spec section 3).
         # Key: the natural key (ENCOUNTER|CODE), UTF-8; value: the CSV row as a JSON object;

@@ -12,11 +12,18 @@ public struct APIRoutes: Sendable {
     public let status: ServiceStatus
     public let metrics: ServiceMetrics
     public let reader: StateReader
+    /// With `--state-dir`: this instance's task files (`/api/v1/tasks`).
+    public let tasks: TaskFilesAccess?
+    /// With `--state-dir` and the instances topic: the merge of every instance's tasks
+    /// (`?scope=cluster`).
+    public let cluster: StateReader?
 
-    public init(status: ServiceStatus, metrics: ServiceMetrics, reader: StateReader) {
+    public init(status: ServiceStatus, metrics: ServiceMetrics, reader: StateReader, tasks: TaskFilesAccess? = nil, cluster: StateReader? = nil) {
         self.status = status
         self.metrics = metrics
         self.reader = reader
+        self.tasks = tasks
+        self.cluster = cluster
     }
 
     /// Largest number of quarantined records one request returns.
@@ -36,14 +43,16 @@ public struct APIRoutes: Sendable {
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(status: status, reader: reader))))
         }
         router.get("api/v1/status") { _, _ in try statusResponse() }
-        router.get("api/v1/marts") { _, _ in try martsResponse() }
+        router.get("api/v1/marts") { request, _ in try martsResponse(try scoped(request)) }
         router.get("api/v1/marts/:name") { request, context in
             let name = try context.parameters.require("name")
-            if name.hasSuffix(".csv") { return try csvResponse(String(name.dropLast(4))) }
-            return try pageResponse(name, request)
+            if name.hasSuffix(".csv") { return try csvResponse(String(name.dropLast(4)), try scoped(request)) }
+            return try pageResponse(name, request, try scoped(request))
         }
+        router.get("api/v1/tasks") { _, _ in try taskListResponse() }
+        router.get("api/v1/tasks/:name") { _, context in try taskFileResponse(try context.parameters.require("name")) }
         router.get("api/v1/quarantine") { request, _ in try quarantineResponse(request) }
-        router.get("api/v1/report") { request, _ in try reportResponse(request) }
+        router.get("api/v1/report") { request, _ in try reportResponse(request, try scoped(request)) }
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
@@ -65,6 +74,12 @@ public struct APIRoutes: Sendable {
             },
         ]
         if let group = s.group { body["group"] = group }
+        if let tasks = s.tasks {
+            body["tasks"] = tasks
+            body["restoring"] = s.restoring.keys.sorted().map { tp -> [String: Any] in
+                ["topic": tp.topic, "partition": Int(tp.partition), "records_remaining": NSNumber(value: s.restoring[tp]!)]
+            }
+        }
         let stored = try? reader.read { db -> [String: Any] in
             var counters: [String: Any] = [:]
             for row in try db.prepare("SELECT name, value FROM counters ORDER BY name").rows() {
@@ -79,7 +94,21 @@ public struct APIRoutes: Sendable {
         return JSONResponse.make(body)
     }
 
-    func martsResponse() throws -> Response {
+    /// The marts a request reads: this instance's (`scope=instance`, the default) or the
+    /// cluster's (`scope=cluster`).
+    func scoped(_ request: Request) throws -> StateReader {
+        switch request.uri.queryParameters.get("scope") {
+        case nil, "instance": return reader
+        case "cluster":
+            guard let cluster else {
+                throw BadRequest(message: "scope=cluster needs `emr consume --state-dir DIR --http ...` with the instances topic declared (every instance announces itself there)")
+            }
+            return cluster
+        case let other?: throw BadRequest(message: "scope: '\(other.prefix(32))' must be instance or cluster")
+        }
+    }
+
+    func martsResponse(_ reader: StateReader) throws -> Response {
         let marts = try reader.read { db in
             try MartCatalog.all.map { mart -> [String: Any] in
                 let declared = Dictionary(uniqueKeysWithValues: try db.prepare("SELECT name, type FROM pragma_table_info(?1)")
@@ -92,7 +121,7 @@ public struct APIRoutes: Sendable {
         return JSONResponse.make(["marts": marts])
     }
 
-    func pageResponse(_ name: String, _ request: Request) throws -> Response {
+    func pageResponse(_ name: String, _ request: Request, _ reader: StateReader) throws -> Response {
         guard let mart = MartCatalog.named(name) else { throw HTTPError(.notFound, message: "no mart named \(name)") }
         let query = request.uri.queryParameters
         let limit = try Self.limit(query.get("limit"), default: MartPages.defaultLimit, max: MartPages.maxLimit)
@@ -101,13 +130,13 @@ public struct APIRoutes: Sendable {
     }
 
     /// The whole mart as `emr export` writes it, streamed in chunks from one read snapshot.
-    func csvResponse(_ name: String) throws -> Response {
+    func csvResponse(_ name: String, _ reader: StateReader) throws -> Response {
         guard let mart = MartCatalog.named(name) else { throw HTTPError(.notFound, message: "no mart named \(name)") }
-        let reader = self.reader
         // Fail before the 200 header when the state file cannot be read.
-        try reader.read { _ in }
+        let snapshot = StateReader(path: try reader.currentFile())
+        try snapshot.read { _ in }
         let body = ResponseBody { writer in
-            let db = try reader.openSnapshot()
+            let db = try snapshot.openSnapshot()
             defer { db.close() }
             var buffer: [UInt8] = []
             buffer.reserveCapacity(1 << 16)
@@ -143,7 +172,7 @@ public struct APIRoutes: Sendable {
 
     /// Every dashboard figure for `from`..`to` (encounter start dates, inclusive, `YYYY-MM-DD`;
     /// open ends by default).
-    func reportResponse(_ request: Request) throws -> Response {
+    func reportResponse(_ request: Request, _ reader: StateReader) throws -> Response {
         let query = request.uri.queryParameters
         let range = ReportRange(from: try Self.date(query.get("from"), "from"), to: try Self.date(query.get("to"), "to"))
         let report = try reader.read { db in try DashboardReport.compute(db, range: range) }

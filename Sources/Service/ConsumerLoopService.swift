@@ -38,7 +38,11 @@ public final class ConsumerLoopService: Service {
         let stop = Atomic(false)
         let (options, kafka, catalog, status, metrics, logger, progress) =
             (self.options, self.kafka, self.catalog, self.status, self.metrics, self.logger, self.progress)
-        status.update { $0.consuming = true; $0.group = options.groupID }
+        status.update { s in
+            s.consuming = true
+            s.group = options.groupID
+            if options.stateDirectory { s.tasks = [] }
+        }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await BlockingThread.run(name: "emr-consume") {

@@ -5,8 +5,9 @@ import Darwin
 #endif
 import Foundation
 
-/// One plain-HTTP GET with a deadline, for container health checks (`emr probe`): the image
-/// then needs no curl or wget. Only `http://` URLs; the answer's status and the start of its body.
+/// One plain-HTTP GET with a deadline: container health checks (`emr probe`; the image then
+/// needs no curl or wget) and the cluster view's requests to other instances. Only `http://`
+/// URLs; the answer's status and its body (Content-Length or chunked).
 public struct HTTPProbe: Sendable {
     /// What the server answered.
     public struct Answer: Sendable, Equatable {
@@ -37,9 +38,17 @@ public struct HTTPProbe: Sendable {
 
     /// Connects, sends the request and reads the answer (at most `maxBody` bytes of body).
     public func get(timeoutSeconds: Double, maxBody: Int = 4_096) throws(Failure) -> Answer {
+        let answer = try fetch(timeoutSeconds: timeoutSeconds, maxBytes: maxBody + 1_024)
+        return Answer(status: answer.status, body: String(decoding: answer.body.prefix(maxBody), as: UTF8.self))
+    }
+
+    /// The whole answer: status and body (de-chunked), failing when it is longer than
+    /// `maxBytes`. `headers` are added to the request (e.g. `Authorization`).
+    public func fetch(timeoutSeconds: Double, maxBytes: Int, headers: [String: String] = [:]) throws(Failure) -> (status: Int, body: [UInt8]) {
         let socket = try connect(timeoutSeconds: timeoutSeconds)
         defer { close(socket) }
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: emr-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        let extra = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)\r\n" }.joined()
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: emr\r\nAccept: */*\r\n\(extra)Connection: close\r\n\r\n"
         var bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -48,30 +57,64 @@ public struct HTTPProbe: Sendable {
             sent += n
         }
         var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4_096)
-        while received.count < maxBody + 1_024 {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        var complete = false
+        while received.count <= maxBytes {
             let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if n == 0 { break }
+            if n == 0 { complete = true; break }
             guard n > 0 else {
                 if received.isEmpty { throw Failure(description: "\(endpoint): no answer within \(timeoutSeconds) s: \(Self.errorText())") }
                 break
             }
             received += chunk[0..<n]
         }
-        return try parse(received, maxBody: maxBody)
+        return try parse(received, complete: complete, maxBytes: maxBytes)
     }
 
     private var endpoint: String { "\(host):\(port)" }
 
-    private func parse(_ bytes: [UInt8], maxBody: Int) throws(Failure) -> Answer {
-        let text = String(decoding: bytes, as: UTF8.self)
-        let parts = text.components(separatedBy: "\r\n\r\n")
-        let statusLine = parts[0].components(separatedBy: "\r\n")[0].split(separator: " ")
+    /// Status line, headers and body; a body cut short (timeout, or over `maxBytes`) is
+    /// refused when its length was announced (Content-Length or chunks).
+    private func parse(_ bytes: [UInt8], complete: Bool, maxBytes: Int) throws(Failure) -> (status: Int, body: [UInt8]) {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        let headerEnd = bytes.firstRange(of: separator)
+        let head = String(decoding: bytes[..<(headerEnd?.lowerBound ?? bytes.endIndex)], as: UTF8.self)
+        let lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines[0].split(separator: " ")
         guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]) else {
-            throw Failure(description: "\(endpoint): not an HTTP answer: \(String(text.prefix(80)).debugDescription)")
+            throw Failure(description: "\(endpoint): not an HTTP answer: \(String(head.prefix(80)).debugDescription)")
         }
-        let body = parts.dropFirst().joined(separator: "\r\n\r\n")
-        return Answer(status: status, body: String(body.prefix(maxBody)))
+        var body = Array(bytes[(headerEnd?.upperBound ?? bytes.endIndex)...])
+        func header(_ name: String) -> String? {
+            lines.dropFirst().first { $0.lowercased().hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+        }
+        if header("transfer-encoding")?.lowercased() == "chunked" {
+            body = try dechunk(body)
+        } else if let length = header("content-length").flatMap(Int.init) {
+            guard body.count >= length else { throw Failure(description: "\(endpoint): answer cut short (\(body.count) of \(length) bytes, at most \(maxBytes) read)") }
+            body = Array(body.prefix(length))
+        } else if !complete && bytes.count > maxBytes {
+            body = Array(body.prefix(maxBytes))
+        }
+        return (status, body)
+    }
+
+    /// The body of a chunked answer; fails when the chunks stop before the last (empty) one.
+    private func dechunk(_ bytes: [UInt8]) throws(Failure) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = bytes.startIndex
+        let crlf: [UInt8] = [13, 10]
+        while true {
+            guard let lineEnd = bytes[index...].firstRange(of: crlf),
+                  let size = Int(String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? "", radix: 16) else {
+                throw Failure(description: "\(endpoint): chunked answer cut short after \(out.count) bytes")
+            }
+            if size == 0 { return out }
+            let start = lineEnd.upperBound
+            guard bytes.count >= start + size else { throw Failure(description: "\(endpoint): chunked answer cut short after \(out.count) bytes") }
+            out += bytes[start..<(start + size)]
+            index = start + size + 2
+        }
     }
 
     private func connect(timeoutSeconds: Double) throws(Failure) -> Int32 {

@@ -3,13 +3,13 @@ import Logging
 import Marts
 import Synchronization
 
-/// `emr consume --snapshot-every`: takes a ``SnapshotRotation`` snapshot of the state file every
-/// interval on a thread of its own, reading through its own read-only connection, so the
+/// `emr consume --snapshot-every`: takes a ``SnapshotRotation`` snapshot of the marts (the state
+/// file, or the merge of the instance's tasks) every interval on a thread of its own, reading through its own read-only connection, so the
 /// consume loop never waits for it (WAL readers do not block the writer). A failed snapshot is
 /// logged and counted; the next interval tries again.
 public final class PeriodicSnapshots: Sendable {
     private let rotation: SnapshotRotation
-    private let statePath: String
+    private let reader: StateReader
     private let intervalSeconds: Double
     private let logger: Logger
     private let stopped = Mutex(false)
@@ -19,9 +19,9 @@ public final class PeriodicSnapshots: Sendable {
     /// Snapshots written and failed so far.
     public let written = Atomic(0), failed = Atomic(0)
 
-    public init(rotation: SnapshotRotation, statePath: String, intervalSeconds: Double, logger: Logger) {
+    public init(rotation: SnapshotRotation, reader: StateReader, intervalSeconds: Double, logger: Logger) {
         self.rotation = rotation
-        self.statePath = statePath
+        self.reader = reader
         self.intervalSeconds = intervalSeconds
         self.logger = logger
     }
@@ -64,7 +64,7 @@ public final class PeriodicSnapshots: Sendable {
     private func takeOne() {
         let started = ContinuousClock.now
         do {
-            let summary = try rotation.take(statePath: statePath)
+            let summary = try rotation.take(statePath: try reader.currentFile(), source: reader.path)
             written.add(1, ordering: .relaxed)
             logger.info("snapshot \(summary.directory) (\(rotation.format.rawValue), \(summary.rows.values.reduce(0, +)) rows) in \(started.duration(to: .now))")
         } catch {

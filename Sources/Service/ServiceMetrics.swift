@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Marts
 import Pipeline
 import Prometheus
@@ -72,6 +73,11 @@ public final class ServiceMetrics: Sendable {
             }
             registry.makeGauge(name: "emr_consumer_offset", labels: labels, help: "The state file's next offset to read")
                 .set(Double(p.storedOffset ?? 0))
+            if snapshot.tasks != nil {
+                registry.makeGauge(name: "emr_restore_records_remaining", labels: labels,
+                                   help: "With --state-dir: records the partition's task still replays to reach the log end seen when it was assigned (0: not restoring)")
+                    .set(Double(snapshot.restoring[TopicPartition(p.topic, p.partition)] ?? 0))
+            }
         }
         if let counts = try? reader.read({ db in
             (try MartCatalog.all.map { ($0.name, try db.scalar("SELECT count(*) FROM \($0.name)")?.int ?? 0) },

@@ -32,6 +32,10 @@ public final class ServiceStatus: Sendable {
         public var ratePerSecond = 0.0
         /// Last sign of life of the consume loop.
         public var heartbeat: ContinuousClock.Instant?
+        /// With `--state-dir`: the tasks of the assigned partitions, and the records each
+        /// partition of a task being restored still has to replay; nil with one state file.
+        public var tasks: [String]?
+        public var restoring: [TopicPartition: Int64] = [:]
         /// Set once shutdown began: not ready from then on.
         public var stopping = false
 
@@ -75,6 +79,10 @@ public final class ServiceStatus: Sendable {
             s.batches = progress.batches
             s.ratePerSecond = progress.rate
             s.heartbeat = progress.heartbeat
+            if s.tasks != nil {
+                s.tasks = progress.tasks
+                s.restoring = progress.restoring
+            }
             s.partitions = progress.partitions.keys.sorted().map { tp in
                 Partition(topic: tp.topic, partition: tp.partition, storedOffset: progress.partitions[tp]?.next, highWatermark: progress.partitions[tp]?.high)
             }

@@ -19,7 +19,7 @@ public final class SQLiteDatabase {
         self.path = path
         do {
             try open(path, readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE), busyTimeoutMs: busyTimeoutMs)
-        } catch where readOnly && access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, W_OK) != 0 {
+        } catch where readOnly && access(PathText.parent(of: path), W_OK) != 0 {
             let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))
             let uri = "file:\(path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)?immutable=1"
             try open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busyTimeoutMs: busyTimeoutMs)

@@ -11,7 +11,7 @@ public enum StateLocation {
             if isDirectory.boolValue { throw StateError(.open, path: path, message: "is a directory, not a state file") }
             if access(path, W_OK) != 0 { throw StateError(.open, path: path, message: "cannot write the state file: \(FileProblem.describe(errno: errno))") }
         }
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let directory = PathText.parent(of: path)
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw StateError(.open, path: path, message: "its directory \(directory) does not exist")
         }

@@ -15,8 +15,8 @@ public enum StateSnapshot {
         }
         let source = try StateStore(readingExisting: statePath, migrations: migrations)
         defer { source.database.close() }
-        let directory = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
-        let partial = (directory as NSString).appendingPathComponent(".\((target as NSString).lastPathComponent).partial-\(getpid())")
+        let directory = PathText.parent(of: target)
+        let partial = (directory as NSString).appendingPathComponent(".\(PathText.name(of: target)).partial-\(getpid())")
         try? FileManager.default.removeItem(atPath: partial)
         do {
             try source.database.prepare("VACUUM INTO ?1").bind(.text(partial)).run()

@@ -57,7 +57,7 @@ struct ContainerCommandsTests {
         let brokers = ["--brokers", "127.0.0.1:\(port)"]
         let verify = try run(try emrExecutable(), ["topics", "verify"] + brokers, directory: work)
         #expect(verify.status == 0, "\(verify)")
-        #expect(verify.stdout.split(separator: "\n").filter { $0.hasSuffix(": ok") }.count == 7, "\(verify.stdout)")
+        #expect(verify.stdout.split(separator: "\n").filter { $0.hasSuffix(": ok") }.count == 8, "\(verify.stdout)")
 
         let generate = ["generate", "--out", "\(work)/export", "--patients", "12", "--organizations", "2", "--seed", "5"]
         #expect(try run(try emrExecutable(), generate, directory: work).status == 0)

@@ -20,6 +20,6 @@ struct BuiltInTopicsTests {
                     "\(file.file) differs from the built-in declaration: run `make builtin-topics`")
             #expect(compiled.file.hasPrefix("built-in:"), "errors name the built-in declaration: \(compiled.file)")
         }
-        #expect(builtIn.count == 7 && BuiltInTopics.files.count == 7)
+        #expect(builtIn.count == 8 && BuiltInTopics.files.count == 8)
     }
 }

@@ -86,3 +86,18 @@ struct StateStoreTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
     }
 }
+
+@Suite("File paths split by hand")
+struct PathTextTests {
+    @Test("parent and name of relative, absolute, one-character and trailing-slash paths (NSString traps on `a`)")
+    func splits() {
+        let cases: [(String, String, String)] = [
+            ("a", ".", "a"), ("ab", ".", "ab"), ("state.sqlite", ".", "state.sqlite"), ("a/b", "a", "b"), ("./a", ".", "a"),
+            ("/a", "/", "a"), ("/tmp/x/state.sqlite", "/tmp/x", "state.sqlite"), ("a/b/", "a", "b"), ("/", "/", "/"),
+        ]
+        for (path, parent, name) in cases {
+            #expect(PathText.parent(of: path) == parent, "parent of \(path)")
+            #expect(PathText.name(of: path) == name, "name of \(path)")
+        }
+    }
+}

@@ -18,6 +18,11 @@ public struct ConsumeProgress: Sendable {
     /// Assigned partitions: the state file's next offset and the log end last seen in a fetch
     /// response (refreshed about every second, also while idle).
     public var partitions: [TopicPartition: PartitionPosition] = [:]
+    /// With `--state-dir`: records still to replay per partition of a task being restored
+    /// (``RestoreTracker``); empty when none is.
+    public var restoring: [TopicPartition: Int64] = [:]
+    /// With `--state-dir`: the tasks of the assigned partitions, sorted.
+    public var tasks: [String] = []
     /// When the loop last went round (a liveness signal).
     public var heartbeat = ContinuousClock.now
     /// Batches that could not be written and were tried again.

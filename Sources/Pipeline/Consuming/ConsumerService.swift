@@ -62,6 +62,7 @@ public final class ConsumerService {
         logger.info("consuming \(decoder.topics.joined(separator: ", ")) into \(options.statePath) as group \(options.groupID)")
 
         var clocks = LoopClocks(started: started, quietPeriodMs: options.quietPeriodMs)
+        var restore = options.stateDirectory ? RestoreTracker(taskOf: taskName, logger: logger) : nil
         var retry = BatchRetry(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
         let sourceCheck = SourceCheck(acceptClusterChange: options.acceptClusterChange, coPartitioned: decoder.patientScopedTopics, logger: logger)
         /// The cluster and every assigned partition are checked against the state file.
@@ -76,8 +77,8 @@ public final class ConsumerService {
         }
         while !shouldStop() {
             guard let batch = try poll(consumer, session: session, book: book) else { continue }
-            try refreshStatus(&state, clocks: &clocks, consumer: consumer, book: book, clusterChecked: sourceCheck.clusterChecked,
-                              readiness: readiness, failing: retry.failing)
+            try refreshStatus(&state, clocks: &clocks, restore: &restore, consumer: consumer, book: book,
+                              clusterChecked: sourceCheck.clusterChecked, readiness: readiness, failing: retry.failing)
             if batch.isEmpty {
                 // Checked also while nothing arrives: a log that was replaced sends nothing
                 // until it grows past the stored offset.
@@ -144,12 +145,20 @@ public final class ConsumerService {
         }
     }
 
-    /// Every turn: heartbeat, partition positions (about every second), the connect timeout,
-    /// broker probes while none is reachable, and readiness.
-    private func refreshStatus(_ state: inout ConsumeProgress, clocks: inout LoopClocks, consumer: KafkaConsumer, book: OffsetBook,
-                               clusterChecked: Bool, readiness: Readiness, failing: Error?) throws {
+    /// Every turn: heartbeat, partition positions (about every second), tasks restoring, the
+    /// connect timeout, broker probes while none is reachable, and readiness.
+    private func refreshStatus(_ state: inout ConsumeProgress, clocks: inout LoopClocks, restore: inout RestoreTracker?, consumer: KafkaConsumer,
+                               book: OffsetBook, clusterChecked: Bool, readiness: Readiness, failing: Error?) throws {
         state.heartbeat = .now
         if clocks.positionsDue() { state.partitions = positions(consumer, book) }
+        if restore != nil {
+            let assignment = consumer.assignment
+            restore!.update(assignment: Set(assignment), next: book.next) { tp in
+                consumer.cachedWatermarks(tp)?.high ?? (try? consumer.watermarks(tp, timeoutMs: 2_000))?.high
+            }
+            state.restoring = restore!.remaining
+            state.tasks = Set(assignment.map(taskName)).sorted()
+        }
         if options.exitWhenCaughtUp, !clusterChecked, ContinuousClock.now - clocks.started > .milliseconds(options.connectTimeoutMs) {
             throw PipelineError.noBrokerAnswered(seconds: options.connectTimeoutMs / 1000, bootstrapServers: kafka.bootstrapServers)
         }
@@ -160,7 +169,8 @@ public final class ConsumerService {
         }
         readiness.update(notReadyBecause: consumer.brokersUnreachable ? "no broker reachable (librdkafka reconnects with backoff)"
                              : failing.map { "state not written: \($0)" }
-                             ?? (state.assigned == 0 ? "no partitions assigned" : nil))
+                             ?? (state.assigned == 0 ? "no partitions assigned" : nil)
+                             ?? restore.flatMap { $0.remaining.isEmpty ? nil : "restoring tasks \($0.tasks.joined(separator: ", "))" })
         state.ready = readiness.isReady
         state.notReadyReason = readiness.reason
     }
@@ -201,6 +211,11 @@ public final class ConsumerService {
         case .failure(let error):
             throw error
         }
+    }
+
+    /// The task (``TaskFiles``) a partition belongs to with `--state-dir`.
+    func taskName(_ tp: TopicPartition) -> String {
+        TaskFiles.name(patientScoped: decoder.entities[tp.topic]?.isPatientScoped ?? true, partition: tp.partition)
     }
 
     private func openSession(book: OffsetBook, deadLetters: DeadLetterPublisher?) throws -> StateSession {

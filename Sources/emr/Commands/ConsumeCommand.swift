@@ -122,6 +122,9 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-format"), help: "Format of scheduled snapshots: csv, jsonl or sqlite.")
     var snapshotFormat: ExportFormat = .csv
 
+    @Option(name: .customLong("advertise-url"), help: ArgumentHelp("With --state-dir and --http: the base URL other instances reach this one's API at, announced on the instances topic for ?scope=cluster (default: http://<--http host, or this host's name when it listens on all addresses>:<port>).", valueName: "url"))
+    var advertiseURL: String?
+
     @OptionGroup var httpOptions: HTTPOptions
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var topics: TopicsDirectoryOption
@@ -137,9 +140,8 @@ struct ConsumeCommand: AsyncParsableCommand {
         try OptionChecks.nonEmpty(stateDirectory, "--state-dir")
         try OptionChecks.check(workers, "--workers", 1...256)
         if workers != nil, stateDirectory == nil { throw ValidationError("--workers goes with --state-dir (one state file is applied by one thread)") }
-        if stateDirectory != nil, httpOptions.address != nil || snapshotEvery != nil {
-            throw ValidationError("--state-dir does not serve --http or write --snapshot-every yet (docs/scaling.md); use emr export --state-dir")
-        }
+        if advertiseURL != nil, stateDirectory == nil || httpOptions.address == nil { throw ValidationError("--advertise-url goes with --state-dir and --http") }
+        if let advertiseURL, (try? HTTPProbe(url: advertiseURL)) == nil { throw ValidationError("--advertise-url: '\(advertiseURL)' is not an http://HOST:PORT URL") }
         try OptionChecks.nonEmpty(kafka.brokers, "--brokers (or EMR_BROKERS)")
         try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
         try OptionChecks.check(maxBatchLatency, "--max-batch-latency", 1...60_000, unit: " ms")
@@ -158,10 +160,20 @@ struct ConsumeCommand: AsyncParsableCommand {
     }
 
     /// The scheduled snapshots, when asked for.
-    func periodicSnapshots(_ logger: Logger) -> PeriodicSnapshots? {
+    func periodicSnapshots(_ reader: StateReader, _ logger: Logger) -> PeriodicSnapshots? {
         guard let snapshotEvery, let snapshotDirectory else { return nil }
         return PeriodicSnapshots(rotation: SnapshotRotation(directory: snapshotDirectory, keep: snapshotKeep, format: snapshotFormat),
-                                 statePath: stateLocation, intervalSeconds: snapshotEvery.seconds, logger: logger)
+                                 reader: reader, intervalSeconds: snapshotEvery.seconds, logger: logger)
+    }
+
+    /// What HTTP handlers and snapshots read: the state file, or with --state-dir the merge of
+    /// the tasks this instance owns now (rebuilt at most once a second while they change). The
+    /// status must be fed by the consume loop; close the cache at the end.
+    func stateReader(_ status: ServiceStatus) throws -> (StateReader, MergedStateCache?) {
+        guard let stateDirectory else { return (StateReader(path: stateLocation), nil) }
+        status.update { $0.tasks = [] }
+        let cache = try MergedStateCache(source: TaskDirectorySource(directories: [stateDirectory], tasks: { status.snapshot.tasks ?? [] }))
+        return (StateReader(merging: cache, description: "merge of this instance's tasks in \(stateDirectory)"), cache)
     }
 
     func options() -> ConsumeOptions {
@@ -194,11 +206,17 @@ struct ConsumeCommand: AsyncParsableCommand {
         let logger = logging.makeLogger("emr.consume")
         let stop = StopSignal()
         let service = try ConsumerService(options: options(), kafka: try kafka.configuration(), catalog: try topics.catalog(), logger: logger)
-        let snapshots = periodicSnapshots(logger)
+        let status = ServiceStatus()
+        let (reader, merged) = try stateReader(status)
+        defer { merged?.close() }
+        let snapshots = periodicSnapshots(reader, logger)
         snapshots?.start()
         defer { snapshots?.stop() }
         let display = ProgressDisplay()
-        let result = try service.run(progress: display.show, shouldStop: { stop.isSet })
+        let result = try service.run(progress: { [group] p in
+            status.update(from: p, group: group)
+            display.show(p)
+        }, shouldStop: { stop.isSet })
         display.finish()
         print(ConsumeReport.line(result) + (stop.signalName.map { " (stopped by \($0))" } ?? ""))
     }
@@ -209,22 +227,45 @@ extension ConsumeCommand {
     func runAsService(_ address: HTTPAddress) async throws {
         let logger = logging.makeLogger("emr.consume")
         let status = ServiceStatus(), metrics = ServiceMetrics()
-        let options = options()
-        let loop = ConsumerLoopService(options: options, kafka: try kafka.configuration(), catalog: try topics.catalog(),
-                                       status: status, metrics: metrics, logger: logger)
-        let http = HTTPService(address: address, routes: APIRoutes(status: status, metrics: metrics, reader: StateReader(path: options.statePath)),
-                               token: try httpOptions.token(), logger: logger)
-        let snapshots = periodicSnapshots(logger)
+        let (reader, merged) = try stateReader(status)
+        defer { merged?.close() }
+        let catalog = try topics.catalog(), kafkaConfiguration = try kafka.configuration(), token = try httpOptions.token()
+        let loop = ConsumerLoopService(options: options(), kafka: kafkaConfiguration, catalog: catalog, status: status, metrics: metrics, logger: logger)
+        // With --state-dir: this instance's task files, and the cluster's merge through the
+        // instances announced on the instances topic.
+        let instance = instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let registry = stateDirectory.flatMap { _ in catalog.instancesTopic }.map { topic in
+            InstanceRegistry(identity: .init(instance: instance, group: group), kafka: kafkaConfiguration, topic: topic.name, status: status, logger: logger)
+        }
+        let clusterCache = try registry.map { try MergedStateCache(source: ClusterSource(registry: $0, token: token), refreshInterval: .seconds(2)) }
+        defer { clusterCache?.close() }
+        let routes = APIRoutes(status: status, metrics: metrics, reader: reader,
+                               tasks: stateDirectory.map { directory in TaskFilesAccess(directory: directory, instance: instance) { status.snapshot.tasks ?? [] } },
+                               cluster: clusterCache.map { StateReader(merging: $0, description: "merge of every announced instance's tasks") })
+        let advertise = advertiseURL
+        let http = HTTPService(address: address, routes: routes, token: token, logger: logger) { port in
+            registry?.advertise(url: advertise ?? Self.defaultAdvertisedURL(address, port: port))
+        }
+        let snapshots = periodicSnapshots(reader, logger)
         snapshots?.start()
         defer { snapshots?.stop() }
         try await ServiceRunner.run([
             .init(service: http),
             .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-        ], logger: logger)
+        ] + (registry.map { [.init(service: $0)] } ?? []), logger: logger)
         let result = loop.result
         if let totals = result.totals {
             print(ConsumeReport.line(totals) + (result.stoppedOnRequest ? " (stopped by a shutdown signal)" : ""))
         }
+    }
+}
+
+extension ConsumeCommand {
+    /// Where others reach this instance: the --http host, or this host's name when it listens
+    /// on every address.
+    static func defaultAdvertisedURL(_ address: HTTPAddress, port: Int) -> String {
+        let host = ["0.0.0.0", "::", ""].contains(address.host) ? ProcessInfo.processInfo.hostName : address.host
+        return "http://\(HTTPAddress(host: host, port: port))"
     }
 }
 

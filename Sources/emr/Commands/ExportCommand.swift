@@ -81,7 +81,7 @@ struct ExportCommand: ParsableCommand {
         let today = Int64(Date().timeIntervalSince1970) / 86_400
         let safeHarbor = try key().map { SafeHarbor(key: $0, referenceDay: today) }
         func export(_ store: StateStore) throws -> ExportSummary {
-            try MartExporter(database: store.database).export(format, to: out, replace: force, safeHarbor: safeHarbor)
+            try MartExporter(database: store.database, source: source.state ?? MergedState.describe(source.stateDirectories)).export(format, to: out, replace: force, safeHarbor: safeHarbor)
         }
         let summary = try source.state.map { try export(try StateStore(readingExisting: $0, migrations: MartSchema.migrations)) }
             ?? MergedState.read(source.stateDirectories, export)
