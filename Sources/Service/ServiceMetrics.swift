@@ -5,6 +5,7 @@ import Pipeline
 import Prometheus
 import Staging
 import State
+import Synchronization
 import Synthea
 
 /// The consumer's Prometheus metrics. Counters and histograms move as batches commit; gauges
@@ -19,6 +20,8 @@ public final class ServiceMetrics: Sendable {
     private let deadLetters: Counter
     private let lastIngested: Gauge
     private let process: ProcessMetrics
+    /// The per-partition gauges of the last scrape, so revoked partitions can be removed.
+    private let partitionGauges = Mutex<[TopicPartition: [Gauge]]>([:])
 
     static let outcomes = ["applied", "unchanged", "rejected"]
 
@@ -65,19 +68,29 @@ public final class ServiceMetrics: Sendable {
         let snapshot = status.snapshot
         registry.makeGauge(name: "emr_ready", labels: [], help: "1 when ready (brokers answer, partitions assigned, last batch written), else 0")
             .set(to: status.readiness.ready ? 1.0 : 0.0)
+        var gauges: [TopicPartition: [Gauge]] = [:]
         for p in snapshot.partitions {
             let labels = [("topic", p.topic), ("partition", String(p.partition))]
+            var mine: [Gauge] = []
             if let lag = p.lag {
-                registry.makeGauge(name: "emr_consumer_lag", labels: labels, help: "High watermark minus the state file's next offset, messages")
-                    .set(Double(lag))
+                mine.append(registry.makeGauge(name: "emr_consumer_lag", labels: labels, help: "High watermark minus the state file's next offset, messages"))
+                mine.last!.set(Double(lag))
             }
-            registry.makeGauge(name: "emr_consumer_offset", labels: labels, help: "The state file's next offset to read")
-                .set(Double(p.storedOffset ?? 0))
+            mine.append(registry.makeGauge(name: "emr_consumer_offset", labels: labels, help: "The state file's next offset to read"))
+            mine.last!.set(Double(p.storedOffset ?? 0))
             if snapshot.tasks != nil {
-                registry.makeGauge(name: "emr_restore_records_remaining", labels: labels,
-                                   help: "With --state-dir: records the partition's task still replays to reach the log end seen when it was assigned (0: not restoring)")
-                    .set(Double(snapshot.restoring[TopicPartition(p.topic, p.partition)] ?? 0))
+                mine.append(registry.makeGauge(name: "emr_restore_records_remaining", labels: labels,
+                                               help: "With --state-dir: records the partition's task still replays to reach the log end seen when it was assigned (0: not restoring)"))
+                mine.last!.set(Double(snapshot.restoring[TopicPartition(p.topic, p.partition)] ?? 0))
             }
+            gauges[TopicPartition(p.topic, p.partition)] = mine
+        }
+        // Partitions no longer assigned (revoked in a rebalance) leave the exposition.
+        partitionGauges.withLock { previous in
+            for (tp, old) in previous where gauges[tp] == nil {
+                for gauge in old { registry.unregisterGauge(gauge) }
+            }
+            previous = gauges
         }
         if let counts = try? reader.read({ db in
             (try MartCatalog.all.map { ($0.name, try db.scalar("SELECT count(*) FROM \($0.name)")?.int ?? 0) },
