@@ -3,10 +3,14 @@
 
   compose-check.py BASE metric NAME         sum of a Prometheus metric's samples
   compose-check.py BASE counter NAME        a counter stored in the state file (/api/v1/status)
-  compose-check.py BASE mart-rows           'mart rows' per line, from /api/v1/marts
-  compose-check.py BASE mart-page NAME N    the number of rows on the first page of NAME (limit N)
+  compose-check.py BASE mart-rows [SCOPE]   'mart rows' per line, from /api/v1/marts
+  compose-check.py BASE mart-page NAME N [SCOPE]  the number of rows on the first page of NAME (limit N)
+  compose-check.py BASE tasks               the tasks the instance owns (/api/v1/status), one line
+  compose-check.py BASE digest [SCOPE]      SHA-256 of the 11 marts' CSVs (NAME.csv), one line
+SCOPE is instance (the default: the marts of this instance's tasks) or cluster (every instance's).
 Exits 1 with the reason on stderr when the service does not answer.
 """
+import hashlib
 import json
 import sys
 import urllib.request
@@ -34,11 +38,21 @@ def main():
             status = json.loads(get(base + "/api/v1/status"))
             print(status.get("counters", {}).get(sys.argv[3], 0))
         elif what == "mart-rows":
-            for mart in json.loads(get(base + "/api/v1/marts"))["marts"]:
+            scope = sys.argv[3] if len(sys.argv) > 3 else "instance"
+            for mart in json.loads(get(base + "/api/v1/marts?scope=" + scope))["marts"]:
                 print(mart["name"], mart["rows"])
         elif what == "mart-page":
-            page = json.loads(get("%s/api/v1/marts/%s?limit=%s" % (base, sys.argv[3], sys.argv[4])))
+            scope = sys.argv[5] if len(sys.argv) > 5 else "instance"
+            page = json.loads(get("%s/api/v1/marts/%s?limit=%s&scope=%s" % (base, sys.argv[3], sys.argv[4], scope)))
             print(len(page["rows"]))
+        elif what == "tasks":
+            print(" ".join(json.loads(get(base + "/api/v1/status")).get("tasks", [])))
+        elif what == "digest":
+            scope = sys.argv[3] if len(sys.argv) > 3 else "instance"
+            digest = hashlib.sha256()
+            for mart in sorted(m["name"] for m in json.loads(get(base + "/api/v1/marts"))["marts"]):
+                digest.update(mart.encode() + b"\n" + get("%s/api/v1/marts/%s.csv?scope=%s" % (base, mart, scope)).encode())
+            print(digest.hexdigest())
         else:
             sys.exit("unknown check: " + what)
     except Exception as error:  # the caller retries or reports

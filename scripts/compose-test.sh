@@ -3,11 +3,14 @@
 #   1. the base images (podman hosts without a registry) and the project image from the Dockerfile;
 #   2. docker-compose.yml validated (also with --profile monitoring);
 #   3. the stack up with deploy/compose-test/embedded-broker.yml (the embedded broker in place
-#      of apache/kafka, which cannot be pulled here): topics, generate, three producers, consumer;
-#   4. the consumer ready; killed with SIGKILL mid-stream, restarted by its restart policy;
-#   5. every producer exits 0, lag 0, records read = records produced (nothing lost or doubled),
-#      the marts through the HTTP API, `emr verify` inside the container;
-#   6. SIGTERM: the consumer exits 0; everything the test created is removed.
+#      of apache/kafka, which cannot be pulled here): topics, generate, three producers, and the
+#      consumer as two instances of one group (consumer, consumer-2), each with its own volume;
+#   4. both ready, each owning tasks; the first killed with SIGKILL mid-stream, restarted by its
+#      restart policy;
+#   5. every producer exits 0, lag 0 on both, records read over both = records produced
+#      (nothing lost or doubled), the cluster's marts through either instance's HTTP API
+#      (?scope=cluster, the same bytes from both), `emr verify` inside each container;
+#   6. SIGTERM: both consumers exit 0; everything the test created is removed.
 # Podman: Debian's docker-compose (v1) drives podman's Docker-compatible API. Docker: `docker compose`.
 set -euo pipefail
 source "$(dirname "$0")/container-engine.sh"
@@ -17,6 +20,7 @@ PATIENTS="${COMPOSE_TEST_PATIENTS:-80}"
 SPEEDUP="${COMPOSE_TEST_SPEEDUP:-20000000}"
 PROJECT="emrcomposetest"
 BASE="http://127.0.0.1:8080"
+BASE2="http://127.0.0.1:8081"
 WORK="$(mktemp -d /tmp/emr-compose-test.XXXXXX)"
 pids=()
 compose_files=(-f docker-compose.yml -f deploy/compose-test/embedded-broker.yml)
@@ -49,7 +53,7 @@ container() { compose "${compose_files[@]}" ps -q "$1" 2>/dev/null | head -1; }
 cleanup() {
   local status=$?
   if [ $status -ne 0 ]; then
-    for s in kafka topics generate producer-a producer-b producer-all consumer; do
+    for s in kafka topics generate producer-a producer-b producer-all consumer consumer-2; do
       id="$(container "$s" || true)"
       [ -n "$id" ] && { echo "--- logs of $s"; $ENGINE logs --tail 30 "$id" 2>&1 || true; }
     done
@@ -105,19 +109,22 @@ compose_files=(-f "$WORK/rendered.yml")
 started=$SECONDS
 compose "${compose_files[@]}" up -d --no-build >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log" >&2; fail "docker-compose up"; }
 consumer="$(container consumer)"
-[ -n "$consumer" ] || fail "no consumer container"
+consumer2="$(container consumer-2)"
+[ -n "$consumer" ] && [ -n "$consumer2" ] || fail "no consumer containers"
 
-probe_ready() { $ENGINE exec "$consumer" emr probe --quiet --timeout 3 "$BASE/readyz" >/dev/null 2>&1; }
+probe_ready() { $ENGINE exec "$1" emr probe --quiet --timeout 3 "$2/readyz" >/dev/null 2>&1; }
 wait_ready() {
   local deadline=$((SECONDS + $1))
-  until probe_ready; do
+  until probe_ready "$2" "$3"; do
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.5
   done
 }
-wait_ready 240 || fail "the consumer was not ready within 240 s"
+wait_ready 240 "$consumer" "$BASE" || fail "the consumer was not ready within 240 s"
+wait_ready 240 "$consumer2" "$BASE2" || fail "consumer-2 was not ready within 240 s"
 ready_s=$((SECONDS - started))
-say "consumer ready $ready_s s after up"
+tasks() { python3 scripts/compose-check.py "$1" tasks; }
+say "both consumers ready $ready_s s after up; tasks: consumer [$(tasks "$BASE")], consumer-2 [$(tasks "$BASE2")]"
 
 # --- 4. SIGKILL mid-stream; the restart policy brings it back
 producers_running=0
@@ -134,7 +141,7 @@ until [ "$(inspect '{{.RestartCount}}' "$consumer")" -gt "$restarts_before" ] &&
   [ $SECONDS -lt $deadline ] || fail "the consumer was not restarted within 120 s of SIGKILL"
   sleep 0.5
 done
-wait_ready 180 || fail "the restarted consumer was not ready within 180 s"
+wait_ready 180 "$consumer" "$BASE" || fail "the restarted consumer was not ready within 180 s"
 say "SIGKILL with $producers_running producer(s) still publishing: restarted and ready again in $((SECONDS - killed_at)) s"
 
 # --- 5. the stream ends: every producer exits 0, and the consumer catches up exactly
@@ -154,40 +161,53 @@ for s in producer-a producer-b producer-all; do
 done
 
 check() { python3 scripts/compose-check.py "$BASE" "$@"; }
+check2() { python3 scripts/compose-check.py "$BASE2" "$@"; }
+# Each instance counts the records of the tasks it owns; together, every record once.
 deadline=$((SECONDS + 240))
 while true; do
   lag="$(check metric emr_consumer_lag 2>/dev/null || echo x)"
-  read_total="$(check counter records_read 2>/dev/null || echo x)"
-  [ "$lag" = 0 ] && [ "$read_total" = "$produced" ] && break
-  [ $SECONDS -lt $deadline ] || fail "not caught up: lag $lag, records read $read_total of $produced produced"
+  lag2="$(check2 metric emr_consumer_lag 2>/dev/null || echo x)"
+  read1="$(check counter records_read 2>/dev/null || echo x)"
+  read2="$(check2 counter records_read 2>/dev/null || echo x)"
+  read_total=x
+  [[ "$read1" =~ ^[0-9]+$ && "$read2" =~ ^[0-9]+$ ]] && read_total=$((read1 + read2))
+  [ "$lag" = 0 ] && [ "$lag2" = 0 ] && [ "$read_total" = "$produced" ] && break
+  [ $SECONDS -lt $deadline ] || fail "not caught up: lag $lag and $lag2, records read $read1 + $read2 of $produced produced"
   sleep 1
 done
-say "every producer exited 0; $produced records produced, $read_total read exactly once, lag 0"
+say "every producer exited 0; $produced records produced, $read_total read exactly once ($read1 by consumer, $read2 by consumer-2), lag 0"
 
-# The marts through the HTTP API: all 11 present, the dimensions and facts filled.
-check mart-rows >"$WORK/marts"
+# The cluster's marts through the HTTP API: all 11 present, the dimensions and facts filled,
+# and the same bytes from either instance.
+check mart-rows cluster >"$WORK/marts"
 [ "$(wc -l <"$WORK/marts")" -eq 11 ] || fail "expected 11 marts from /api/v1/marts: $(cat "$WORK/marts")"
 patients="$(awk '$1 == "dim_patients" { print $2 }' "$WORK/marts")"
 [ "$patients" = "$PATIENTS" ] || fail "dim_patients has $patients rows, the export $PATIENTS patients"
 while read -r mart rows; do
   [ "$rows" -gt 0 ] || fail "mart $mart is empty"
-  page="$(check mart-page "$mart" 5)"
+  page="$(check mart-page "$mart" 5 cluster)"
   [ "$page" -eq $((rows < 5 ? rows : 5)) ] || fail "/api/v1/marts/$mart gave $page rows on a page of 5 ($rows in all)"
 done <"$WORK/marts"
-$ENGINE exec "$consumer" emr verify --state /var/lib/emr/state.sqlite >"$WORK/verify" 2>&1 \
-  || { cat "$WORK/verify" >&2; fail "emr verify inside the consumer container"; }
-say "11 marts through the API ($patients patients); emr verify in the container: $(tail -1 "$WORK/verify")"
+digest="$(check digest cluster)"
+[ "$digest" = "$(check2 digest cluster)" ] || fail "?scope=cluster differs between the two instances"
+for c in "$consumer" "$consumer2"; do
+  $ENGINE exec "$c" emr verify --state-dir /var/lib/emr/tasks >"$WORK/verify" 2>&1 \
+    || { cat "$WORK/verify" >&2; fail "emr verify inside a consumer container"; }
+done
+say "11 marts of the cluster through either instance's API ($patients patients, the same bytes: ${digest:0:12}); emr verify in both containers: $(tail -1 "$WORK/verify")"
 
 # An analyst's export beside the running consumer, through compose. (`docker compose run`, as the
 # README also shows, cannot be run here: compose v1 gives one-off containers legacy links,
 # which podman's API refuses.)
-compose "${compose_files[@]}" exec -T consumer emr export --state /var/lib/emr/state.sqlite \
+compose "${compose_files[@]}" exec -T consumer emr export --state-dir /var/lib/emr/tasks \
     --out /var/lib/emr/exports/compose-test --format jsonl >"$WORK/export" 2>&1 \
   || { cat "$WORK/export" >&2; fail "docker-compose exec consumer emr export"; }
 say "docker-compose exec consumer emr export: $(grep -m1 '^export:' "$WORK/export" | cut -c1-120)"
 
 # --- 6. SIGTERM: the batch commits, exit 0
-compose "${compose_files[@]}" stop -t 30 consumer >/dev/null 2>&1
-code="$(inspect '{{.State.ExitCode}}' "$consumer")"
-[ "$code" = 0 ] || fail "the consumer exited $code on SIGTERM"
-say "SUMMARY image ${image_mb} MB built in ${build_s} s; up to ready ${ready_s} s; ${read_total} records consumed exactly once across a SIGKILL; SIGTERM exit 0"
+compose "${compose_files[@]}" stop -t 30 consumer consumer-2 >/dev/null 2>&1
+for c in "$consumer" "$consumer2"; do
+  code="$(inspect '{{.State.ExitCode}}' "$c")"
+  [ "$code" = 0 ] || fail "a consumer exited $code on SIGTERM"
+done
+say "SUMMARY image ${image_mb} MB built in ${build_s} s; up to ready ${ready_s} s; ${read_total} records consumed exactly once by two instances across a SIGKILL; cluster view identical from both; SIGTERM exit 0"

@@ -5,11 +5,12 @@ import Marts
 /// An instance's task files (`emr consume --state-dir`), as the task routes show them.
 public struct TaskFilesAccess: Sendable {
     public let directory: String
-    public let instance: String
+    /// The instance's --instance-id, if given.
+    public let instance: String?
     /// The tasks this instance owns now (its assigned partitions).
     public let owned: @Sendable () -> [String]
 
-    public init(directory: String, instance: String, owned: @escaping @Sendable () -> [String]) {
+    public init(directory: String, instance: String?, owned: @escaping @Sendable () -> [String]) {
         self.directory = directory
         self.instance = instance
         self.owned = owned

@@ -10,12 +10,13 @@ import Synchronization
 /// from the beginning) to keep the latest announcement of every instance. On shutdown it
 /// publishes a tombstone. The cluster view (``ClusterSource``) asks it for the live instances.
 public final class InstanceRegistry: Service, Sendable {
-    /// Who this instance is.
+    /// Who this instance is: `instance` names it on the topic (nil: its advertised URL, which
+    /// no two live instances share).
     public struct Identity: Sendable {
-        public var instance: String
+        public var instance: String?
         public var group: String
 
-        public init(instance: String, group: String) {
+        public init(instance: String?, group: String) {
             self.instance = instance
             self.group = group
         }
@@ -70,23 +71,25 @@ public final class InstanceRegistry: Service, Sendable {
     private func loop(until stop: borrowing Atomic<Bool>) throws {
         let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
         defer { try? producer.close(timeoutMs: 5_000) }
-        var configuration = ConsumerConfiguration(kafka: kafka, groupID: "emr-instances-\(identity.instance)-\(UUID().uuidString)")
+        var configuration = ConsumerConfiguration(kafka: kafka, groupID: "emr-instances-\(UUID().uuidString)")
         configuration.clientID = "emr-instances"
         configuration.autoOffsetReset = "earliest"
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         defer { consumer.close() }
         try consumer.subscribe(topics: [topic])
-        let key = Array(identity.instance.utf8)
+        var key: [UInt8] = []
         var announced: [String]?
         var lastSent = ContinuousClock.now
         while !stop.load(ordering: .relaxed) {
             let tasks = status.snapshot.tasks ?? []
             if let url = url.withLock({ $0 }), tasks != announced || ContinuousClock.now - lastSent >= announceEvery {
-                let announcement = InstanceAnnouncement(instance: identity.instance, url: url, group: identity.group, tasks: tasks,
+                let name = identity.instance ?? url
+                key = Array(name.utf8)
+                let announcement = InstanceAnnouncement(instance: name, url: url, group: identity.group, tasks: tasks,
                                                         at: Int64(Date().timeIntervalSince1970 * 1000))
                 do {
                     try producer.produce(OutgoingMessage(topic: topic, key: key, value: announcement.encoded))
-                    if announced == nil { logger.info("announcing instance \(identity.instance) at \(url) on \(topic)") }
+                    if announced == nil { logger.info("announcing instance \(name) at \(url) on \(topic)") }
                     announced = tasks
                 } catch {
                     logger.warning("cannot announce this instance on \(topic) (tried again in \(announceEvery)): \(error)")

@@ -233,14 +233,13 @@ extension ConsumeCommand {
         let loop = ConsumerLoopService(options: options(), kafka: kafkaConfiguration, catalog: catalog, status: status, metrics: metrics, logger: logger)
         // With --state-dir: this instance's task files, and the cluster's merge through the
         // instances announced on the instances topic.
-        let instance = instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let registry = stateDirectory.flatMap { _ in catalog.instancesTopic }.map { topic in
-            InstanceRegistry(identity: .init(instance: instance, group: group), kafka: kafkaConfiguration, topic: topic.name, status: status, logger: logger)
+            InstanceRegistry(identity: .init(instance: instanceID, group: group), kafka: kafkaConfiguration, topic: topic.name, status: status, logger: logger)
         }
         let clusterCache = try registry.map { try MergedStateCache(source: ClusterSource(registry: $0, token: token), refreshInterval: .seconds(2)) }
         defer { clusterCache?.close() }
         let routes = APIRoutes(status: status, metrics: metrics, reader: reader,
-                               tasks: stateDirectory.map { directory in TaskFilesAccess(directory: directory, instance: instance) { status.snapshot.tasks ?? [] } },
+                               tasks: stateDirectory.map { directory in TaskFilesAccess(directory: directory, instance: instanceID) { status.snapshot.tasks ?? [] } },
                                cluster: clusterCache.map { StateReader(merging: $0, description: "merge of every announced instance's tasks") })
         let advertise = advertiseURL
         let http = HTTPService(address: address, routes: routes, token: token, logger: logger) { port in
