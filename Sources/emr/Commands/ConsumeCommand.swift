@@ -39,6 +39,15 @@ struct ConsumeCommand: AsyncParsableCommand {
             then turn readiness to 503 at once, commit the batch in progress, stop HTTP and \
             exit 0.
 
+            With --state-dir DIR (scale-out, docs/scaling.md) the state is a file per task \
+            (partition p of the patient topics, partition r of the reference topics), so the \
+            instances of one group hold distinct tasks. A task assigned without its file is \
+            restored by replaying its partitions; meanwhile /readyz answers 503 "restoring \
+            tasks ..." and emr_restore_records_remaining counts down. The HTTP API serves the \
+            merge of the tasks this instance owns; ?scope=cluster serves the whole group's, \
+            gathered from the instances announced on the emr.instances topic (each announces \
+            --advertise-url).
+
             With --snapshot-every DURATION --snapshot-dir DIR a complete export of the marts \
             (--snapshot-format, CSV by default) is written every interval into \
             DIR/<UTC timestamp>/ (atomically, on a thread of its own with a read-only \
@@ -56,6 +65,7 @@ struct ConsumeCommand: AsyncParsableCommand {
               emr consume --state state.sqlite --http 127.0.0.1:8080   # then: curl localhost:8080/readyz
               emr consume --state state.sqlite --snapshot-every 1h --snapshot-dir snapshots --snapshot-keep 48
               emr consume --state-dir /data/tasks --group emr   # a file per task
+              emr consume --state-dir /data/tasks --http 0.0.0.0:8080 --advertise-url http://emr-1:8080
             """
     )
 
