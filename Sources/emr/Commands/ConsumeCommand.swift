@@ -65,7 +65,7 @@ struct ConsumeCommand: AsyncParsableCommand {
               emr consume --state state.sqlite --http 127.0.0.1:8080   # then: curl localhost:8080/readyz
               emr consume --state state.sqlite --snapshot-every 1h --snapshot-dir snapshots --snapshot-keep 48
               emr consume --state-dir /data/tasks --group emr   # a file per task
-              emr consume --state-dir /data/tasks --http 0.0.0.0:8080 --advertise-url http://emr-1:8080
+              emr consume --state-dir d --http 0.0.0.0:8080 --advertise-url http://emr1:8080
             """
     )
 
