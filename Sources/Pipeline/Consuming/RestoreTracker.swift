@@ -10,8 +10,12 @@ struct RestoreTracker {
     private var targets: [TopicPartition: Int64] = [:]
     /// Assigned partitions whose target is settled (restoring or not).
     private var seen: Set<TopicPartition> = []
-    /// Per restoring task: when it started and the next offsets it started from.
+    /// Per restoring task: when it started and the records it replays.
     private var started: [String: (at: ContinuousClock.Instant, records: Int64)] = [:]
+    /// The current spell of restoring (from the first task restoring while none was to the
+    /// last one done): when it began, its tasks and records; tasks restore side by side, so
+    /// the spell's rate is the instance's restore rate.
+    private var spell: (at: ContinuousClock.Instant, tasks: Set<String>, records: Int64)?
     let taskOf: (TopicPartition) -> String
     let logger: Logger
 
@@ -37,6 +41,9 @@ struct RestoreTracker {
             guard from < end else { continue }
             targets[tp] = end
             let task = taskOf(tp)
+            if spell == nil { spell = (.now, [], 0) }
+            spell!.tasks.insert(task)
+            spell!.records += end - from
             if started[task] == nil {
                 started[task] = (.now, 0)
                 logger.info("restoring task \(task): replaying its partitions from the state's offsets (or the beginning) to the log end")
@@ -59,5 +66,10 @@ struct RestoreTracker {
             started[task] = nil
         }
         remaining = left
+        if left.isEmpty, let done = spell {
+            let seconds = (ContinuousClock.now - done.at) / .seconds(1)
+            logger.notice("restore done: \(done.records) records of \(done.tasks.count) tasks in \(String(format: "%.2f", seconds)) s (\(Int(Double(done.records) / max(seconds, 0.001))) records/s)")
+            spell = nil
+        }
     }
 }
