@@ -24,9 +24,9 @@ extension MartMaintainer {
         static let medicationsOfPatient = SQLText("SELECT natural_key FROM current_medications WHERE patient_id = ?1")
         static let chainPosition = SQLText("SELECT patient_id, organization_id, class_name, start_at FROM current_encounters WHERE natural_key = ?1")
         static let nextInChain = SQLText("""
-            SELECT natural_key FROM current_encounters WHERE patient_id = ?1 AND organization_id = ?2 AND class_name = ?3
+            SELECT natural_key FROM current_encounters WHERE patient_id = :patient AND organization_id = :organization AND class_name = :class
               AND start_at = (SELECT min(start_at) FROM current_encounters
-                              WHERE patient_id = ?1 AND organization_id = ?2 AND class_name = ?3 AND start_at > ?4)
+                              WHERE patient_id = :patient AND organization_id = :organization AND class_name = :class AND start_at > :start)
             """)
 
         // RETURNING lists plain columns only: SQLite 3.40 (Debian 12) evaluates comparisons and

@@ -132,10 +132,13 @@ public final class MartMaintainer {
         try database.prepare(SQL.chainPosition).bind(.text(key)).rows().first
     }
 
-    /// The encounters whose previous encounter may be one at `position`: those of the same
-    /// patient, organization and class at the first start after it.
+    /// The encounters whose previous encounter may be one at `position` (a row of
+    /// ``chainPosition(ofEncounter:)``): those of the same patient, organization and class at
+    /// the first start after it.
     private func nextInChain(_ position: [SQLiteValue]) throws -> Set<String> {
-        Set(try database.prepare(SQL.nextInChain).bind(position).rows().compactMap { $0[0].text })
+        let statement = try database.prepare(SQL.nextInChain)
+            .bind(named: [":patient": position[0], ":organization": position[1], ":class": position[2], ":start": position[3]])
+        return Set(try statement.rows().compactMap { $0[0].text })
     }
 
     // MARK: Contributions to the aggregates (signed: +1 applied, -1 retracted)

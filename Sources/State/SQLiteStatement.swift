@@ -41,20 +41,34 @@ public final class SQLiteStatement {
 
     @discardableResult
     public func bind(_ values: [SQLiteValue]) throws(StateError) -> SQLiteStatement {
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        for (i, value) in values.enumerated() {
-            let index = Int32(i + 1)
-            let rc: Int32
-            switch value {
-            case .null: rc = sqlite3_bind_null(raw, index)
-            case .integer(let v): rc = sqlite3_bind_int64(raw, index, v)
-            case .real(let v): rc = sqlite3_bind_double(raw, index, v)
-            case .text(let v): rc = sqlite3_bind_text(raw, index, v, -1, transient)
-            case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), transient) }
-            }
-            if rc != SQLITE_OK { throw failure(rc) }
+        for (i, value) in values.enumerated() { try bind(value, at: Int32(i + 1)) }
+        return self
+    }
+
+    /// Binds values to named parameters (`:patient`, written with their prefix), for
+    /// statements whose positions would be hard to follow. A name the statement does not
+    /// have is an error (a misspelt name never binds silently nothing).
+    @discardableResult
+    public func bind(named values: KeyValuePairs<String, SQLiteValue>) throws(StateError) -> SQLiteStatement {
+        for (name, value) in values {
+            let index = sqlite3_bind_parameter_index(raw, name)
+            guard index > 0 else { throw StateError(.statement, path: database.path, message: "no parameter \(name) in: \(sql.prefix(120))") }
+            try bind(value, at: index)
         }
         return self
+    }
+
+    private func bind(_ value: SQLiteValue, at index: Int32) throws(StateError) {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let rc: Int32
+        switch value {
+        case .null: rc = sqlite3_bind_null(raw, index)
+        case .integer(let v): rc = sqlite3_bind_int64(raw, index, v)
+        case .real(let v): rc = sqlite3_bind_double(raw, index, v)
+        case .text(let v): rc = sqlite3_bind_text(raw, index, v, -1, transient)
+        case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), transient) }
+        }
+        if rc != SQLITE_OK { throw failure(rc) }
     }
 
     /// Advances; true when a row is available.

@@ -63,6 +63,7 @@ public final class ConsumerService {
 
         var clocks = LoopClocks(started: started, quietPeriodMs: options.quietPeriodMs)
         var restore = options.stateDirectory ? RestoreTracker(taskOf: taskName, logger: logger) : nil
+        var reported = (ready: state.ready, reason: state.notReadyReason)
         var retry = BatchRetry(initialMs: options.retryBackoffMs, maxMs: options.maxRetryBackoffMs)
         let sourceCheck = SourceCheck(acceptClusterChange: options.acceptClusterChange, coPartitioned: decoder.patientScopedTopics, logger: logger)
         /// The cluster and every assigned partition are checked against the state file.
@@ -79,6 +80,12 @@ public final class ConsumerService {
             guard let batch = try poll(consumer, session: session, book: book) else { continue }
             try refreshStatus(&state, clocks: &clocks, restore: &restore, consumer: consumer, book: book,
                               clusterChecked: sourceCheck.clusterChecked, readiness: readiness, failing: retry.failing)
+            // Readiness is reported at once when it changes (a batch about to be applied may
+            // take seconds, e.g. the first of a restore).
+            if state.ready != reported.ready || state.notReadyReason != reported.reason {
+                reported = (state.ready, state.notReadyReason)
+                progress(state)
+            }
             if batch.isEmpty {
                 // Checked also while nothing arrives: a log that was replaced sends nothing
                 // until it grows past the stored offset.
@@ -150,7 +157,8 @@ public final class ConsumerService {
     private func refreshStatus(_ state: inout ConsumeProgress, clocks: inout LoopClocks, restore: inout RestoreTracker?, consumer: KafkaConsumer,
                                book: OffsetBook, clusterChecked: Bool, readiness: Readiness, failing: Error?) throws {
         state.heartbeat = .now
-        if clocks.positionsDue() { state.partitions = positions(consumer, book) }
+        // About every second, and at once when the assignment changed.
+        if clocks.positionsDue() || consumer.assignment.count != state.partitions.count { state.partitions = positions(consumer, book) }
         if restore != nil {
             let assignment = consumer.assignment
             restore!.update(assignment: Set(assignment), next: book.next) { tp in
