@@ -52,7 +52,7 @@ struct ScaleOutHTTPTests {
         }
         #expect(restoring.ready.status == 503, "\(context): never seen restoring: \(restoring.ready.text) \(a.stderr.suffix(1_000))")
         #expect(restoring.remaining > 0 && restoring.remaining <= Double(produced), "\(context): \(restoring.remaining) of \(produced) remaining")
-        FileManager.default.createFile(atPath: release, contents: nil)
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
 
         let b = try instance("b")
         let portB = try #require(HTTP.port(of: b), "\(context): \(b.stderr.suffix(1_000))")
