@@ -63,13 +63,15 @@ extension MartMaintainer {
             "INSERT INTO fact_patient_medications \(MartQueries.medications(filter: "m.natural_key = ?1")) \(medicationContribution)")
         static let deleteMedicationFact = SQLText("DELETE FROM fact_patient_medications WHERE patient_medication_id = ?1 \(medicationContribution)")
 
-        // Distinct dimensions: a current condition or medication counts once while its patient is present.
+        // Distinct dimensions: a current condition or medication counts once while its patient is
+        // present. Counting is idempotent (`counted_in_dim = 0`): the conditions of a new
+        // encounter, counted already, are applied again without having been retracted.
         static let currentCondition = SQLText("""
             SELECT encounter_id, condition_code, coalesce(condition_description, ''), condition_description_type, counted_in_dim
             FROM current_conditions WHERE natural_key = ?1
             """)
         static let countCondition = SQLText("""
-            UPDATE current_conditions SET counted_in_dim = 1 WHERE natural_key = ?1
+            UPDATE current_conditions SET counted_in_dim = 1 WHERE natural_key = ?1 AND counted_in_dim = 0
               AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = current_conditions.patient_id)
             RETURNING condition_code, condition_description, condition_description_type
             """)
@@ -79,7 +81,7 @@ extension MartMaintainer {
             FROM current_medications WHERE natural_key = ?1
             """)
         static let countMedication = SQLText("""
-            UPDATE current_medications SET counted_in_dim = 1 WHERE natural_key = ?1
+            UPDATE current_medications SET counted_in_dim = 1 WHERE natural_key = ?1 AND counted_in_dim = 0
             RETURNING medication_code, medication_description
             """)
         static let uncountMedication = SQLText("UPDATE current_medications SET counted_in_dim = 0 WHERE natural_key = ?1")

@@ -67,7 +67,12 @@ public final class MartMaintainer {
     public func apply(_ record: StagedRecord, at position: SourcePosition) throws -> Outcome {
         guard changes != nil else { throw MartError.outsideBatch }
         let key = record.naturalKey
-        if let current = try versions.position(of: record.entity, key: key), position <= current { return .stale }
+        let current = try versions.position(of: record.entity, key: key)
+        if let current, position <= current { return .stale }
+        // A key seen for the first time has no fact yet, and nothing that depends on it has
+        // one either (facts need their patient, condition facts their encounter's fact), so
+        // there is nothing to retract: the lookups and deletes are skipped.
+        let isNew = current == nil
         switch record.entity {
         case .organizations:
             try versions.write(record, at: position)
@@ -79,7 +84,7 @@ public final class MartMaintainer {
             let oldBirth = try database.prepare(SQL.birthDate).bind(.text(key)).rows().first?.first
             let newBirth = CurrentVersionStore.sqlValue(record.fields[StagedField.birthDate])
             let affected = oldBirth == newBirth ? Dependents() : try dependents(ofPatient: key)
-            try retract(affected)
+            if !isNew { try retract(affected) }
             try versions.write(record, at: position)
             try database.prepare(SQL.replacePatient).bind(.text(key)).run()
             try applyFacts(affected)
@@ -87,8 +92,8 @@ public final class MartMaintainer {
             // Its own fact and its conditions' facts are rebuilt; the next encounters in its
             // chain (before and after the change) only get their days between again.
             let affected = Dependents(encounters: [key], conditions: try keys(SQL.conditionsOfEncounter, key))
-            var successors = try chainPosition(ofEncounter: key).map(nextInChain) ?? []
-            try retract(affected)
+            var successors = isNew ? [] : try chainPosition(ofEncounter: key).map(nextInChain) ?? []
+            if !isNew { try retract(affected) }
             try versions.write(record, at: position)
             if let new = try chainPosition(ofEncounter: key) { successors.formUnion(try nextInChain(new)) }
             successors.remove(key)
@@ -96,12 +101,12 @@ public final class MartMaintainer {
             for successor in successors { try refreshDaysBetween(ofEncounter: successor) }
         case .conditions:
             let affected = Dependents(conditions: [key])
-            try retract(affected)
+            if !isNew { try retract(affected) }
             try versions.write(record, at: position)
             try applyFacts(affected)
         case .medications:
             let affected = Dependents(medications: [key])
-            try retract(affected)
+            if !isNew { try retract(affected) }
             try versions.write(record, at: position)
             try applyFacts(affected)
         }
