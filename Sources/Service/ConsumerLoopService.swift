@@ -35,7 +35,6 @@ public final class ConsumerLoopService: Service {
     }
 
     public func run() async throws {
-        let stop = Atomic(false)
         let (options, kafka, catalog, status, metrics, logger, progress) =
             (self.options, self.kafka, self.catalog, self.status, self.metrics, self.logger, self.progress)
         status.update { s in
@@ -43,32 +42,23 @@ public final class ConsumerLoopService: Service {
             s.group = options.groupID
             if options.stateDirectory { s.tasks = [] }
         }
-        try await withGracefulShutdownHandler {
-            try await withTaskCancellationHandler {
-                try await BlockingThread.run(name: "emr-consume") {
-                    do {
-                        let service = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger)
-                        let totals = try service.run(
-                            progress: { p in
-                                status.update(from: p, group: options.groupID)
-                                progress(p)
-                            },
-                            batchApplied: { outcome, seconds in metrics.batchApplied(outcome, seconds: seconds) },
-                            shouldStop: { stop.load(ordering: .relaxed) })
-                        self.outcome.withLock { $0 = (totals, stop.load(ordering: .relaxed)) }
-                        status.update { $0.ready = false; $0.reason = "consume loop ended" }
-                    } catch {
-                        status.update { $0.ready = false; $0.reason = "consume loop failed: \(error)" }
-                        throw error
-                    }
-                }
-            } onCancel: {
-                stop.store(true, ordering: .relaxed)
+        // On graceful shutdown: not ready at once; the loop finishes and commits its batch, then returns.
+        try await BlockingThread.runUntilShutdown(name: "emr-consume", onShutdown: { status.update { $0.stopping = true } }) { stop in
+            do {
+                let service = try ConsumerService(options: options, kafka: kafka, catalog: catalog, logger: logger)
+                let totals = try service.run(
+                    progress: { p in
+                        status.update(from: p, group: options.groupID)
+                        progress(p)
+                    },
+                    batchApplied: { outcome, seconds in metrics.batchApplied(outcome, seconds: seconds) },
+                    shouldStop: { stop.isRequested })
+                self.outcome.withLock { $0 = (totals, stop.isRequested) }
+                status.update { $0.ready = false; $0.reason = "consume loop ended" }
+            } catch {
+                status.update { $0.ready = false; $0.reason = "consume loop failed: \(error)" }
+                throw error
             }
-        } onGracefulShutdown: {
-            // Not ready at once; the loop finishes and commits its batch, then returns.
-            status.update { $0.stopping = true }
-            stop.store(true, ordering: .relaxed)
         }
     }
 }

@@ -56,19 +56,10 @@ public final class InstanceRegistry: Service, Sendable {
     }
 
     public func run() async throws {
-        let stop = Atomic(false)
-        try await withGracefulShutdownHandler {
-            try await withTaskCancellationHandler {
-                try await BlockingThread.run(name: "emr-instances") { [self] in try loop(until: stop) }
-            } onCancel: {
-                stop.store(true, ordering: .relaxed)
-            }
-        } onGracefulShutdown: {
-            stop.store(true, ordering: .relaxed)
-        }
+        try await BlockingThread.runUntilShutdown(name: "emr-instances") { [self] stop in try loop(until: stop) }
     }
 
-    private func loop(until stop: borrowing Atomic<Bool>) throws {
+    private func loop(until stop: StopRequest) throws {
         let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
         defer { try? producer.close(timeoutMs: 5_000) }
         var configuration = ConsumerConfiguration(kafka: kafka, groupID: "emr-instances-\(UUID().uuidString)")
@@ -80,7 +71,7 @@ public final class InstanceRegistry: Service, Sendable {
         var key: [UInt8] = []
         var announced: [String]?
         var lastSent = ContinuousClock.now
-        while !stop.load(ordering: .relaxed) {
+        while !stop.isRequested {
             let tasks = status.snapshot.tasks ?? []
             if let url = url.withLock({ $0 }), tasks != announced || ContinuousClock.now - lastSent >= announceEvery {
                 let name = identity.instance ?? url
