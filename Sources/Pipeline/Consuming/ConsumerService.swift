@@ -222,9 +222,7 @@ public final class ConsumerService {
     }
 
     /// The task (``TaskFiles``) a partition belongs to with `--state-dir`.
-    func taskName(_ tp: TopicPartition) -> String {
-        TaskFiles.name(patientScoped: decoder.entities[tp.topic]?.isPatientScoped ?? true, partition: tp.partition)
-    }
+    func taskName(_ tp: TopicPartition) -> String { decoder.task(of: tp) }
 
     private func openSession(book: OffsetBook, deadLetters: DeadLetterPublisher?) throws -> StateSession {
         let settings = StateFileSettings(readmissionWindowDays: options.readmissionWindowDays, decoder: decoder, book: book,

@@ -177,3 +177,11 @@ public struct RecordDecoder: Sendable {
         return .success(fields)
     }
 }
+
+extension RecordDecoder {
+    /// The task (``TaskFiles``) of a partition with `--state-dir`: partition p of the
+    /// patient-scoped topics is `patients-p`, of the reference topics `reference-p`.
+    func task(of tp: TopicPartition) -> String {
+        TaskFiles.name(patientScoped: entities[tp.topic]?.isPatientScoped ?? true, partition: tp.partition)
+    }
+}

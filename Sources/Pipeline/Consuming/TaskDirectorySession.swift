@@ -30,7 +30,7 @@ final class TaskDirectorySession: StateSession {
     }
 
     private func task(of topic: String, _ partition: Int32) -> String {
-        TaskFiles.name(patientScoped: settings.decoder.entities[topic]?.isPatientScoped ?? true, partition: partition)
+        settings.decoder.task(of: TopicPartition(topic, partition))
     }
 
     private func session(_ name: String) throws -> StateFileSession {
