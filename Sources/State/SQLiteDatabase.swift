@@ -69,6 +69,11 @@ public final class SQLiteDatabase {
     /// `synchronous=NORMAL`: a commit is durable once the WAL is synced at checkpoint, and a
     /// crash never corrupts the file or splits a transaction.
     public func enableWriteAheadLog() throws(StateError) {
+        // Pages of 8 KiB for a new file (an existing one keeps its size): a batch dirties fewer
+        // pages where random keys land in big B-trees. `emr bench consume --patients 6000
+        // --partitions 48`: commit per batch 89 -> 59 ms, 12,240 -> 13,215 records/s; 600
+        // patients: 19,568 -> 20,125 records/s (2 KiB: 10,628; 16 KiB: 13,050 and 19,041).
+        try execute("PRAGMA page_size=8192")
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
         // A bounded page cache (32 MiB) keeps hot pages in memory without growing with the state.
