@@ -4,12 +4,15 @@ extension MartMaintainer {
     /// The statements of incremental maintenance, prepared once per connection. In every
     /// statement about one fact, `?1` is its natural key.
     enum SQL {
-        private static func replaceDimension(_ mart: MartDefinition, from entity: String) -> SQLText {
-            SQLText("INSERT OR REPLACE INTO \(mart.name) \(MartQueries.dimension(mart, from: entity, filter: "natural_key = ?1"))")
+        /// `INSERT` (or `INSERT OR REPLACE`) of the rows of record `?1` into a row-level mart,
+        /// from the mart's declared derivation.
+        private static func insertRows(of mart: MartDefinition, replacing: Bool = false) -> String {
+            guard let select = mart.rowsSQL(key: "?1") else { preconditionFailure("\(mart.name) is not a row-level mart") }
+            return "INSERT \(replacing ? "OR REPLACE " : "")INTO \(mart.name) \(select)"
         }
-        static let replacePatient = replaceDimension(MartCatalog.dimPatients, from: "patients")
-        static let replaceOrganization = replaceDimension(MartCatalog.dimOrganizations, from: "organizations")
-        static let replaceProvider = replaceDimension(MartCatalog.dimProviders, from: "providers")
+        static let replacePatient = SQLText(insertRows(of: MartCatalog.dimPatients, replacing: true))
+        static let replaceOrganization = SQLText(insertRows(of: MartCatalog.dimOrganizations, replacing: true))
+        static let replaceProvider = SQLText(insertRows(of: MartCatalog.dimProviders, replacing: true))
 
         static let birthDate = SQLText("SELECT birth_date FROM current_patients WHERE natural_key = ?1")
 
@@ -43,8 +46,7 @@ extension MartMaintainer {
         private static let medicationContribution = "RETURNING medication_code, medication_description, age_group_id, start_date, dispenses"
 
         // Facts (RETURNING their contribution).
-        static let insertEncounterFact = SQLText(
-            "INSERT INTO fact_patient_encounters \(MartQueries.encounters(filter: "e.natural_key = ?1")) \(encounterContribution)")
+        static let insertEncounterFact = SQLText("\(insertRows(of: MartCatalog.encounters)) \(encounterContribution)")
         /// An encounter fact's readmission group (class, start date) and days between.
         static let encounterDaysBetween = SQLText(
             "SELECT encounter_class, start_date, days_between_encounters FROM fact_patient_encounters WHERE encounter_id = ?1")
@@ -56,11 +58,9 @@ extension MartMaintainer {
             RETURNING days_between_encounters
             """)
         static let deleteEncounterFact = SQLText("DELETE FROM fact_patient_encounters WHERE encounter_id = ?1 \(encounterContribution)")
-        static let insertConditionFact = SQLText(
-            "INSERT INTO fact_patient_conditions \(MartQueries.conditions(filter: "c.natural_key = ?1", encounterFacts: "fact_patient_encounters"))")
+        static let insertConditionFact = SQLText(insertRows(of: MartCatalog.conditions))
         static let deleteConditionFact = SQLText("DELETE FROM fact_patient_conditions WHERE encounter_id = ?1 AND condition_code = ?2")
-        static let insertMedicationFact = SQLText(
-            "INSERT INTO fact_patient_medications \(MartQueries.medications(filter: "m.natural_key = ?1")) \(medicationContribution)")
+        static let insertMedicationFact = SQLText("\(insertRows(of: MartCatalog.medications)) \(medicationContribution)")
         static let deleteMedicationFact = SQLText("DELETE FROM fact_patient_medications WHERE patient_medication_id = ?1 \(medicationContribution)")
 
         // Distinct dimensions: a current condition or medication counts once while its patient is

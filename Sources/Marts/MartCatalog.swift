@@ -1,66 +1,82 @@
-/// One mart of spec section 7: its table, the exported columns (grain first, then the spec's
-/// content columns in order) and bookkeeping columns that are never exported.
-public struct MartDefinition: Sendable, Hashable {
-    public var name: String
-    public var grain: [String]
-    public var columns: [String]
-    /// Reference counts kept to know when an aggregate row disappears.
-    public var internalColumns: [String]
-
-    init(_ name: String, grain: [String], content: [String], hidden: [String] = []) {
-        self.name = name
-        self.grain = grain
-        self.columns = grain + content.filter { !grain.contains($0) }
-        self.internalColumns = hidden
-    }
-}
-
-/// The 11 marts, in dependency order (dimensions, then facts, then aggregates).
+/// The 11 marts, each declared once, in dependency order (dimensions, then facts, then
+/// aggregates): what `emr verify` computes first is there when a later batch definition reads it.
 public enum MartCatalog {
-    public static let dimPatients = MartDefinition("dim_patients", grain: ["patient_id"], content: [
-        "birth_date", "death_date", "prefix", "first_name", "middle_name", "last_name", "suffix", "maiden_name", "marital_status",
-        "race", "ethnicity", "gender", "birthplace", "address", "city", "state", "county", "fips", "zip_code", "lat", "lon",
-        "healthcare_expenses", "healthcare_coverage", "income", "ingested_at",
+    public static let dimPatients = currentVersionDimension("dim_patients", of: "patients", [
+        .text("patient_id"), .date("birth_date"), .date("death_date"), .text("prefix"), .text("first_name"), .text("middle_name"),
+        .text("last_name"), .text("suffix"), .text("maiden_name"), .text("marital_status"), .text("race"), .text("ethnicity"),
+        .text("gender"), .text("birthplace"), .text("address"), .text("city"), .text("state"), .text("county"), .text("fips"),
+        .text("zip_code"), .decimal("lat"), .decimal("lon"), .decimal("healthcare_expenses"), .decimal("healthcare_coverage"),
+        .decimal("income"), .timestamp("ingested_at"),
     ])
-    public static let dimOrganizations = MartDefinition("dim_organizations", grain: ["organization_id"], content: [
-        "name", "address", "city", "state", "zip_code", "lat", "lon", "phone", "revenue", "utilization", "ingested_at",
+    public static let dimOrganizations = currentVersionDimension("dim_organizations", of: "organizations", [
+        .text("organization_id"), .text("name"), .text("address"), .text("city"), .text("state"), .text("zip_code"), .decimal("lat"),
+        .decimal("lon"), .text("phone"), .decimal("revenue"), .integer("utilization"), .timestamp("ingested_at"),
     ])
-    public static let dimProviders = MartDefinition("dim_providers", grain: ["provider_id"], content: [
-        "organization_id", "name", "gender", "speciality", "address", "city", "state", "zip_code", "lat", "lon", "ingested_at",
+    public static let dimProviders = currentVersionDimension("dim_providers", of: "providers", [
+        .text("provider_id"), .text("organization_id"), .text("name"), .text("gender"), .text("speciality"), .text("address"),
+        .text("city"), .text("state"), .text("zip_code"), .decimal("lat"), .decimal("lon"), .timestamp("ingested_at"),
     ])
     public static let dimConditions = MartDefinition(
-        "dim_conditions", grain: ["condition_code", "condition_description", "condition_description_type"], content: [],
-        hidden: ["reference_count"])
+        "dim_conditions", .dimension, grain: ["condition_code", "condition_description", "condition_description_type"],
+        columns: [.text("condition_code"), .text("condition_description"), .text("condition_description_type")],
+        hidden: [.integer("reference_count").required],
+        derivation: .groups({ _ in MartQueries.dimConditionsBatch }, combine: ["reference_count": "sum(reference_count)"]))
     public static let dimMedications = MartDefinition(
-        "dim_medications", grain: ["medication_code", "medication_description"], content: [], hidden: ["reference_count"])
-    public static let encounters = MartDefinition("fact_patient_encounters", grain: ["encounter_id"], content: [
-        "patient_id", "organization_id", "provider_id", "payer_id", "encounter_class", "encounter_code", "encounter_description",
-        "start_at", "start_date", "stop_at", "stop_date", "base_encounter_cost", "total_claim_cost", "payer_coverage", "reason_code",
-        "reason_description", "patient_age_at_encounter_start_years", "patient_age_at_encounter_stop_years", "encounter_duration_hours",
-        "encounter_duration_days", "age_group_id", "age_group_name", "age_group_description", "ingested_at", "days_between_encounters",
-    ])
+        "dim_medications", .dimension, grain: ["medication_code", "medication_description"],
+        columns: [.text("medication_code"), .text("medication_description")], hidden: [.integer("reference_count").required],
+        derivation: .groups({ _ in MartQueries.dimMedicationsBatch }, combine: ["reference_count": "sum(reference_count)"]))
+    public static let encounters = MartDefinition(
+        "fact_patient_encounters", .fact, grain: ["encounter_id"], columns: [
+            .text("encounter_id"), .text("patient_id"), .text("organization_id"), .text("provider_id"), .text("payer_id"),
+            .text("encounter_class"), .text("encounter_code"), .text("encounter_description"), .timestamp("start_at"), .date("start_date"),
+            .timestamp("stop_at"), .date("stop_date"), .decimal("base_encounter_cost"), .decimal("total_claim_cost"),
+            .decimal("payer_coverage"), .text("reason_code"), .text("reason_description"), .double("patient_age_at_encounter_start_years"),
+            .double("patient_age_at_encounter_stop_years"), .double("encounter_duration_hours"), .double("encounter_duration_days"),
+            .integer("age_group_id"), .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
+            .double("days_between_encounters"),
+        ], storage: .rowid,
+        derivation: .rows { key, _ in MartQueries.encounters(filter: MartQueries.only(key, in: "e")) })
     public static let readmissions = MartDefinition(
-        "fact_patient_encounter_readmissions", grain: ["encounter_class", "start_date"],
-        content: ["readmission_encounter_count", "encounter_count"])
+        "fact_patient_encounter_readmissions", .aggregate, grain: ["encounter_class", "start_date"], columns: [
+            .text("encounter_class"), .date("start_date"), .integer("readmission_encounter_count").required,
+            .integer("encounter_count").required,
+        ],
+        derivation: .groups({ MartQueries.readmissionsBatch(encounterFacts: $0.encounterFacts, windowDays: $0.readmissionWindowDays) },
+                            combine: ["readmission_encounter_count": "sum(readmission_encounter_count)", "encounter_count": "sum(encounter_count)"]))
     public static let encountersByMonth = MartDefinition(
-        "fact_patient_encounters_by_month", grain: ["encounter_class", "encounter_month"], content: [
-            "encounter_month", "encounter_year_number", "encounter_month_number", "encounter_month_short_name",
-            "encounter_month_full_name", "encounter_count", "total_claim_cost",
-        ])
-    public static let conditions = MartDefinition("fact_patient_conditions", grain: ["encounter_id", "condition_code"], content: [
-        "patient_id", "encounter_id", "condition_code", "condition_description", "condition_description_type", "start_date", "stop_date",
-        "patient_age_at_condition_start_years", "patient_age_at_condition_stop_years", "condition_duration_hours", "age_group_id",
-        "age_group_name", "age_group_description", "encounter_class", "ingested_at",
-    ])
-    public static let medications = MartDefinition("fact_patient_medications", grain: ["patient_medication_id"], content: [
-        "patient_id", "payer_id", "encounter_id", "medication_code", "medication_description", "base_cost", "payer_coverage",
-        "dispenses", "total_cost", "start_at", "start_date", "stop_at", "stop_date", "reason_code", "reason_description",
-        "patient_age_at_medication_start_years", "patient_age_at_medication_stop_years", "medication_duration_hours", "age_group_id",
-        "age_group_name", "age_group_description", "ingested_at",
-    ])
+        "fact_patient_encounters_by_month", .aggregate, grain: ["encounter_class", "encounter_month"], columns: [
+            .text("encounter_class"), .date("encounter_month"), .integer("encounter_year_number"), .integer("encounter_month_number"),
+            .text("encounter_month_short_name"), .text("encounter_month_full_name"), .integer("encounter_count").required,
+            .decimal("total_claim_cost").required,
+        ],
+        derivation: .groups({ MartQueries.byMonthBatch(encounterFacts: $0.encounterFacts) },
+                            combine: ["encounter_count": "sum(encounter_count)", "total_claim_cost": "emr_decimal_sum(total_claim_cost)"]))
+    public static let conditions = MartDefinition(
+        "fact_patient_conditions", .fact, grain: ["encounter_id", "condition_code"], columns: [
+            .text("encounter_id"), .text("condition_code"), .text("patient_id"), .text("condition_description"),
+            .text("condition_description_type"), .date("start_date"), .date("stop_date"), .double("patient_age_at_condition_start_years"),
+            .double("patient_age_at_condition_stop_years"), .double("condition_duration_hours"), .integer("age_group_id"),
+            .text("age_group_name"), .text("age_group_description"), .text("encounter_class"), .timestamp("ingested_at"),
+        ], storage: .rowid,
+        derivation: .rows { key, inputs in MartQueries.conditions(filter: MartQueries.only(key, in: "c"), encounterFacts: inputs.encounterFacts) })
+    public static let medications = MartDefinition(
+        "fact_patient_medications", .fact, grain: ["patient_medication_id"], columns: [
+            .text("patient_medication_id"), .text("patient_id"), .text("payer_id"), .text("encounter_id"), .text("medication_code"),
+            .text("medication_description"), .decimal("base_cost"), .decimal("payer_coverage"), .integer("dispenses"),
+            .decimal("total_cost"), .timestamp("start_at"), .date("start_date"), .timestamp("stop_at"), .date("stop_date"),
+            .text("reason_code"), .text("reason_description"), .double("patient_age_at_medication_start_years"),
+            .double("patient_age_at_medication_stop_years"), .double("medication_duration_hours"), .integer("age_group_id"),
+            .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
+        ], storage: .rowid,
+        derivation: .rows { key, _ in MartQueries.medications(filter: MartQueries.only(key, in: "m")) })
     public static let topMedications = MartDefinition(
-        "fact_top_medications_by_patient_age_group", grain: ["medication_code", "medication_description", "age_group_id", "start_date"],
-        content: ["age_group_name", "age_group_description", "total_dispenses"], hidden: ["medication_count"])
+        "fact_top_medications_by_patient_age_group", .aggregate,
+        grain: ["medication_code", "medication_description", "age_group_id", "start_date"], columns: [
+            .text("medication_code"), .text("medication_description"), .integer("age_group_id"), .date("start_date"),
+            .text("age_group_name"), .text("age_group_description"), .integer("total_dispenses").required,
+        ], hidden: [.integer("medication_count").required],
+        derivation: .groups({ MartQueries.topMedicationsBatch(medicationFacts: $0.medicationFacts) },
+                            combine: ["total_dispenses": "sum(total_dispenses)", "medication_count": "sum(medication_count)"]))
 
     public static let all: [MartDefinition] = [
         dimPatients, dimOrganizations, dimProviders, dimConditions, dimMedications, encounters, readmissions, encountersByMonth,
@@ -68,4 +84,13 @@ public enum MartCatalog {
     ]
 
     public static func named(_ name: String) -> MartDefinition? { all.first { $0.name == name } }
+
+    /// A dimension that copies the current version of each record of `entity` (its first
+    /// column is the record's natural key).
+    private static func currentVersionDimension(_ name: String, of entity: String, _ columns: [MartColumn]) -> MartDefinition {
+        let names = columns.map(\.name)
+        return MartDefinition(name, .dimension, grain: [names[0]], columns: columns, derivation: .rows { key, _ in
+            MartQueries.dimension(names, from: entity, filter: MartQueries.only(key, in: nil))
+        })
+    }
 }

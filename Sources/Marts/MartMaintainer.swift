@@ -149,7 +149,7 @@ public final class MartMaintainer {
     // MARK: Contributions to the aggregates (signed: +1 applied, -1 retracted)
 
     /// From a row of an encounter fact's contribution (``SQL``): the readmission flag as in
-    /// ``MartQueries/readmissionFlag``, the duration as in ``ReportSummaries/durationSeconds``.
+    /// ``MartQueries/readmissionFlag(windowDays:)``, the duration as in ``ReportSummaries/durationSeconds``.
     private func encounterContribution(_ row: [SQLiteValue], sign: Int64) {
         let (encounterClass, startDate) = (row[0], row[1])
         let readmission = readmissionFlag(row[2])
@@ -228,7 +228,7 @@ public final class MartMaintainer {
         if change != 0 { changes!.add(AggregateTables.readmissions, group: [before[0], before[1]], integers: [change, 0], sign: 1) }
     }
 
-    /// 1 when `daysBetween` is at most the window, as ``MartQueries/readmissionFlag``.
+    /// 1 when `daysBetween` is at most the window, as ``MartQueries/readmissionFlag(windowDays:)``.
     private func readmissionFlag(_ daysBetween: SQLiteValue) -> Int64 {
         daysBetween.number.map { $0 <= Double(readmissionWindowDays) ? 1 : 0 } ?? 0
     }

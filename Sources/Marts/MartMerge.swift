@@ -35,27 +35,6 @@ public enum MartMerge {
         }
     }
 
-    /// How a mart's partial rows combine: nil for a union of disjoint rows, else the
-    /// aggregate expression of each non-grain column (the grain is grouped by).
-    static func combination(of mart: MartDefinition) -> [String: String]? {
-        func sum(_ column: String) -> String { "sum(\(column))" }
-        switch mart.name {
-        case MartCatalog.dimConditions.name, MartCatalog.dimMedications.name:
-            return ["reference_count": sum("reference_count")]
-        case MartCatalog.readmissions.name:
-            return ["readmission_encounter_count": sum("readmission_encounter_count"), "encounter_count": sum("encounter_count")]
-        case MartCatalog.encountersByMonth.name:
-            return ["encounter_year_number": "max(encounter_year_number)", "encounter_month_number": "max(encounter_month_number)",
-                    "encounter_month_short_name": "max(encounter_month_short_name)", "encounter_month_full_name": "max(encounter_month_full_name)",
-                    "encounter_count": sum("encounter_count"), "total_claim_cost": "emr_decimal_sum(total_claim_cost)"]
-        case MartCatalog.topMedications.name:
-            return ["age_group_name": "max(age_group_name)", "age_group_description": "max(age_group_description)",
-                    "total_dispenses": sum("total_dispenses"), "medication_count": sum("medication_count")]
-        default:
-            return nil
-        }
-    }
-
     /// Writes the merged marts of `sources` into a new state file at `target` (which must not
     /// exist). Each source is read in one read transaction (a consistent point of it).
     public static func merge(_ sources: [String], into target: String) throws {
@@ -112,8 +91,8 @@ public enum MartMerge {
     private static func combine(_ mart: MartDefinition, in db: SQLiteDatabase) throws {
         let columns = mart.columns + mart.internalColumns
         let select: String
-        if let combination = combination(of: mart) {
-            let expressions = columns.map { column in mart.grain.contains(column) ? column : combination[column] ?? "max(\(column))" }
+        if let combination = mart.combination {
+            let expressions = columns.map { column in combination[column] ?? column }
             select = "SELECT \(expressions.joined(separator: ", ")) FROM temp.partial_\(mart.name) GROUP BY \(mart.grain.joined(separator: ", "))"
         } else {
             select = "SELECT \(columns.joined(separator: ", ")) FROM temp.partial_\(mart.name)"

@@ -1,4 +1,5 @@
-/// The SQL definition of every mart (spec sections 6 and 7) over the current-version tables.
+/// The SQL building blocks of the marts' derivations (spec sections 6 and 7) over the
+/// current-version tables; each mart's declaration in ``MartCatalog`` says which it uses.
 ///
 /// Row-level marts (dimensions and facts) have one SELECT with a filter slot: the incremental
 /// path runs it for one key, `emr verify` for every row. Aggregates (readmissions, by month,
@@ -26,9 +27,15 @@ enum MartQueries {
             WHERE a.age_group_id < 9 AND x.start_age > a.min_age AND x.start_age <= a.max_age), 9)
         """
 
+    /// The filter of a row-level SELECT: the record whose natural key is `key` (an SQL
+    /// expression) in the current-version table aliased `alias`, or every record for nil.
+    static func only(_ key: String?, in alias: String?) -> String {
+        key.map { "\(alias.map { "\($0)." } ?? "")natural_key = \($0)" } ?? "1"
+    }
+
     /// Columns of a dimension copied from its current-version table.
-    static func dimension(_ mart: MartDefinition, from entity: String, filter: String) -> String {
-        "SELECT \(mart.columns.joined(separator: ", ")) FROM current_\(entity) WHERE \(filter)"
+    static func dimension(_ columns: [String], from entity: String, filter: String) -> String {
+        "SELECT \(columns.joined(separator: ", ")) FROM current_\(entity) WHERE \(filter)"
     }
 
     /// Days since the previous encounter of the same patient, organization and class (NULL for
@@ -102,15 +109,15 @@ enum MartQueries {
         """
     }
 
-    /// An encounter counts as a readmission when `days_between_encounters <= window` (?1).
-    static let readmissionFlag = "coalesce(days_between_encounters <= ?1, 0)"
+    /// An encounter counts as a readmission when `days_between_encounters <= window`.
+    static func readmissionFlag(windowDays: Int64) -> String { "coalesce(days_between_encounters <= \(windowDays), 0)" }
     static let monthOfStart = "substr(start_date, 1, 7) || '-01'"
 
-    // Batch definitions of the aggregates; ?1 is the readmission window in days.
+    // Batch definitions of the aggregates.
 
-    static func readmissionsBatch(encounterFacts: String) -> String {
+    static func readmissionsBatch(encounterFacts: String, windowDays: Int64) -> String {
         """
-        SELECT encounter_class, start_date, sum(\(readmissionFlag)), count(*) FROM \(encounterFacts)
+        SELECT encounter_class, start_date, sum(\(readmissionFlag(windowDays: windowDays))), count(*) FROM \(encounterFacts)
         GROUP BY encounter_class, start_date
         """
     }

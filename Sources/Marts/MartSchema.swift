@@ -42,7 +42,9 @@ public enum MartSchema {
     }
 
     /// Migration 2: current versions, reference tables, marts. The SQL text is fixed once
-    /// released (generated from the staging schema of this version).
+    /// released (generated from the staging schema of this version), so the marts' tables are
+    /// written out here rather than derived from ``MartCatalog``; a test holds the migrated
+    /// tables to the declarations (columns, types, NOT NULL, key, storage).
     static let version2: String = {
         var sql = Entity.allCases.map(createCurrentTable).joined(separator: "\n")
         sql += """

@@ -14,8 +14,8 @@ public struct MartComparison: Sendable, Hashable {
     public var matches: Bool { missing == 0 && unexpected == 0 }
 }
 
-/// `emr verify`: recomputes every mart in one batch from the current-version tables (the SQL of
-/// ``MartQueries``) and diffs it, row for row and value for value, against the incremental marts.
+/// `emr verify`: recomputes every mart in one batch from the current-version tables (each
+/// mart's declared derivation, ``MartCatalog``) and diffs it, row for row and value for value, against the incremental marts.
 public struct MartVerifier {
     public let database: SQLiteDatabase
 
@@ -26,17 +26,16 @@ public struct MartVerifier {
     /// Compares all 11 marts and the dashboard's summary tables (``ReportSummaries``) in one read snapshot.
     public func verify() throws -> [MartComparison] {
         try database.readTransaction {
-            let window = try MartMaintainer.storedWindow(database) ?? 7
+            let inputs = Self.batchInputs(windowDays: try MartMaintainer.storedWindow(database) ?? 7)
             var results: [MartComparison] = []
             for mart in MartCatalog.all {
                 let batch = "temp.batch_\(mart.name)"
                 try database.execute("DROP TABLE IF EXISTS \(batch); CREATE TABLE \(batch) AS SELECT * FROM main.\(mart.name) WHERE 0")
-                try database.prepare("INSERT INTO \(batch) \(Self.batchDefinition(of: mart))").bind(Self.needsWindow(mart) ? [.integer(window)] : []).run()
+                try database.execute("INSERT INTO \(batch) \(mart.batchSQL(inputs))")
                 results.append(try compare(mart.name, batch: batch))
             }
             // The dashboard's summary tables, against the batch encounter facts.
-            let encounterFacts = "temp.batch_\(MartCatalog.encounters.name)"
-            for (name, sql) in zip(ReportSummaries.names, ReportSummaries.batchDefinitions(encounterFacts: encounterFacts)) {
+            for (name, sql) in zip(ReportSummaries.names, ReportSummaries.batchDefinitions(encounterFacts: inputs.encounterFacts)) {
                 try database.execute("DROP TABLE IF EXISTS temp.batch_\(name); CREATE TABLE temp.batch_\(name) AS SELECT * FROM main.\(name) WHERE 0")
                 try database.execute("INSERT INTO temp.batch_\(name) \(sql)")
                 results.append(try compare(name, batch: "temp.batch_\(name)"))
@@ -46,24 +45,10 @@ public struct MartVerifier {
         }
     }
 
-    private static func needsWindow(_ mart: MartDefinition) -> Bool { mart.name == MartCatalog.readmissions.name }
-
-    /// The batch definition of a mart, producing its columns (internal ones included) in table order.
-    static func batchDefinition(of mart: MartDefinition) -> String {
-        let encounterFacts = "temp.batch_\(MartCatalog.encounters.name)"
-        switch mart.name {
-        case MartCatalog.dimPatients.name: return MartQueries.dimension(mart, from: "patients", filter: "1")
-        case MartCatalog.dimOrganizations.name: return MartQueries.dimension(mart, from: "organizations", filter: "1")
-        case MartCatalog.dimProviders.name: return MartQueries.dimension(mart, from: "providers", filter: "1")
-        case MartCatalog.dimConditions.name: return MartQueries.dimConditionsBatch
-        case MartCatalog.dimMedications.name: return MartQueries.dimMedicationsBatch
-        case MartCatalog.encounters.name: return MartQueries.encounters(filter: "1")
-        case MartCatalog.readmissions.name: return MartQueries.readmissionsBatch(encounterFacts: encounterFacts)
-        case MartCatalog.encountersByMonth.name: return MartQueries.byMonthBatch(encounterFacts: encounterFacts)
-        case MartCatalog.conditions.name: return MartQueries.conditions(filter: "1", encounterFacts: encounterFacts)
-        case MartCatalog.medications.name: return MartQueries.medications(filter: "1")
-        default: return MartQueries.topMedicationsBatch(medicationFacts: "temp.batch_\(MartCatalog.medications.name)")
-        }
+    /// What the batch definitions read: the batch facts computed before them in this check.
+    static func batchInputs(windowDays: Int64) -> MartInputs {
+        MartInputs(encounterFacts: "temp.batch_\(MartCatalog.encounters.name)", medicationFacts: "temp.batch_\(MartCatalog.medications.name)",
+                   readmissionWindowDays: windowDays)
     }
 
     private func compare(_ table: String, batch: String) throws -> MartComparison {

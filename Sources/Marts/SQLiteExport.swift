@@ -3,7 +3,7 @@ import Foundation
 import State
 
 /// `emr export --format sqlite`: one database, `marts.sqlite`, with a table per mart (the
-/// state file's declared column types, the grain as primary key, rows in grain order) and the
+/// mart's declared column types, the grain as primary key, rows in grain order) and the
 /// manifest as tables (`manifest`: format, export time, source; `manifest_offsets`: the next
 /// offset of every partition the snapshot reflects; `manifest_marts`: rows per mart). Written
 /// by a connection of its own while the state file is read in one transaction.
@@ -17,9 +17,7 @@ enum SQLiteExport {
         var rows: [String: Int] = [:]
         try out.transaction {
             for table in tables {
-                let declared = Dictionary(uniqueKeysWithValues: try db.prepare("SELECT name, type FROM pragma_table_info(?1)").bind(.text(table.name)).rows()
-                    .map { ($0[0].text ?? "", $0[1].text ?? "") }).merging(table.addedTypes) { $1 }
-                let columns = table.columns.map { "\($0) \(declared[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "TEXT")" }
+                let columns = table.columns.map { "\($0) \(table.addedTypes[$0] ?? table.mart.type(of: $0)?.sqlType ?? "TEXT")" }
                 try out.execute("CREATE TABLE \(table.name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(table.mart.grain.joined(separator: ", ")))) WITHOUT ROWID")
                 let insert = try out.prepare("INSERT INTO \(table.name) VALUES (\((1...table.columns.count).map { "?\($0)" }.joined(separator: ", ")))")
                 rows[table.name] = try table.forEachRow(in: db) { values in try insert.bind(values).run() }

@@ -1,0 +1,85 @@
+import Foundation
+@testable import Marts
+import State
+import Testing
+
+/// Each mart is declared once (``MartCatalog``); the state file's tables, made by migrations
+/// whose SQL is fixed once released, must be exactly what the declarations say, and every SQL
+/// derived from a declaration must produce its columns.
+@Suite("Mart declarations")
+struct MartDeclarationTests {
+    /// A fresh state file built by every migration, and a scratch database of the declared DDL.
+    static func databases() throws -> (migrated: StateStore, declared: SQLiteDatabase, cleanup: () -> Void) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("declarations-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let migrated = try StateStore(path: directory + "/state.sqlite", migrations: MartSchema.migrations)
+        let declared = try SQLiteDatabase(path: directory + "/declared.sqlite")
+        for mart in MartCatalog.all { try declared.execute(mart.createSQL()) }
+        return (migrated, declared, {
+            migrated.close()
+            declared.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        })
+    }
+
+    /// Columns as SQLite reports them: name, declared type, NOT NULL, position in the primary key.
+    static func shape(of table: String, in db: SQLiteDatabase) throws -> [String] {
+        try db.prepare("SELECT name, upper(type), \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid").bind(.text(table)).rows()
+            .map { row in row.map { value in value.text ?? value.int.map(String.init) ?? "NULL" }.joined(separator: " ") }
+    }
+
+    /// Whether the table has row ids (a WITHOUT ROWID table cannot select them).
+    static func hasRowids(_ table: String, in db: SQLiteDatabase) -> Bool {
+        (try? db.prepare("SELECT rowid FROM \(table) LIMIT 0")) != nil
+    }
+
+    @Test("the migrated state file has every mart exactly as declared: columns in order, types, NOT NULL, primary key, storage")
+    func migratedSchemaIsTheDeclaration() throws {
+        let (migrated, declared, cleanup) = try Self.databases()
+        defer { cleanup() }
+        for mart in MartCatalog.all {
+            let actual = try Self.shape(of: mart.name, in: migrated.database)
+            #expect(!actual.isEmpty, "\(mart.name) is not in the state file")
+            let expected = try Self.shape(of: mart.name, in: declared)
+            #expect(actual == expected, "\(mart.name): migrated vs declared")
+            #expect(actual.map { String($0.split(separator: " ")[0]) } == mart.columns + mart.internalColumns, "\(mart.name): column order")
+            #expect(Self.hasRowids(mart.name, in: migrated.database) == (mart.storage == .rowid), "\(mart.name): storage")
+            #expect(Self.hasRowids(mart.name, in: declared) == (mart.storage == .rowid), "\(mart.name): declared storage")
+        }
+    }
+
+    @Test("every derived statement yields the declared columns, per key and in batch; merges name only declared columns")
+    func derivedSQLMatchesTheColumns() throws {
+        let (migrated, _, cleanup) = try Self.databases()
+        defer { cleanup() }
+        let db = migrated.database
+        for mart in MartCatalog.all {
+            let batch = try db.prepare(mart.batchSQL(.live))
+            #expect(batch.columnCount == mart.declaredColumns.count, "\(mart.name): batch SQL has \(batch.columnCount) columns")
+            // The statement that inserts it must be accepted by the table as it is.
+            _ = try db.prepare("INSERT INTO \(mart.name) \(mart.batchSQL(.live))")
+            switch mart.derivation {
+            case .rows:
+                let one = try #require(mart.rowsSQL(key: "?1"))
+                #expect(try db.prepare(one).columnCount == mart.declaredColumns.count, "\(mart.name): per-key SQL")
+                #expect(mart.combination == nil, "\(mart.name): row-level marts merge as a union")
+            case .groups:
+                #expect(mart.rowsSQL(key: "?1") == nil)
+                let combination = try #require(mart.combination, "\(mart.name): an aggregate needs a combination")
+                #expect(Set(combination.keys) == Set(mart.columns + mart.internalColumns).subtracting(mart.grain), "\(mart.name): \(combination)")
+                #expect(mart.kind == .aggregate || mart.internalColumns == ["reference_count"], "\(mart.name): a counted dimension")
+            }
+        }
+    }
+
+    @Test("names are unique, the grain leads the columns and grain columns are NOT NULL")
+    func declarationsAreWellFormed() {
+        #expect(Set(MartCatalog.all.map(\.name)).count == MartCatalog.all.count)
+        for mart in MartCatalog.all {
+            #expect(Array(mart.columns.prefix(mart.grain.count)) == mart.grain, "\(mart.name)")
+            #expect(mart.declaredColumns.filter { mart.grain.contains($0.name) }.allSatisfy { $0.notNull }, "\(mart.name)")
+            #expect(Set(mart.columns + mart.internalColumns).count == mart.declaredColumns.count, "\(mart.name): a column twice")
+            #expect(MartCatalog.named(mart.name) == mart)
+        }
+    }
+}
