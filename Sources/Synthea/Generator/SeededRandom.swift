@@ -43,20 +43,25 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A version-4-shaped UUID string.
     public mutating func uuid() -> String {
-        let hex = Array("0123456789abcdef")
         var a = next(), b = next()
-        var chars: [Character] = []
-        chars.reserveCapacity(36)
-        for i in 0..<32 {
-            let nibble: Int
-            if i < 16 { nibble = Int(a & 15); a >>= 4 } else { nibble = Int(b & 15); b >>= 4 }
-            if [8, 12, 16, 20].contains(i) { chars.append("-") }
-            switch i {
-            case 12: chars.append("4")
-            case 16: chars.append(hex[8 + nibble % 4])
-            default: chars.append(hex[nibble])
+        return String(unsafeUninitializedCapacity: 36) { out in
+            let hex: StaticString = "0123456789abcdef"
+            var count = 0
+            for i in 0..<32 {
+                let nibble: Int
+                if i < 16 { nibble = Int(a & 15); a >>= 4 } else { nibble = Int(b & 15); b >>= 4 }
+                if i == 8 || i == 12 || i == 16 || i == 20 {
+                    out[count] = UInt8(ascii: "-")
+                    count += 1
+                }
+                switch i {
+                case 12: out[count] = UInt8(ascii: "4")
+                case 16: out[count] = hex.utf8Start[8 + nibble % 4]
+                default: out[count] = hex.utf8Start[nibble]
+                }
+                count += 1
             }
+            return count
         }
-        return String(chars)
     }
 }

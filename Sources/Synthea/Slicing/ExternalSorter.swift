@@ -44,50 +44,87 @@ public final class ExternalSorter {
         bufferedBytes = 0
         var sources: [RecordSource] = [MemorySource(memory)]
         for run in runs { sources.append(try RunFileSource(url: run)) }
-        return SortedRecordStream(sources: sources, owner: self)
+        return try SortedRecordStream(sources: sources, owner: self)
     }
 
     private func spill() throws {
         buffer.sort { KeyOrder.less($0.key, $1.key) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("run-\(runs.count)")
-        var data = Data()
-        data.reserveCapacity(bufferedBytes)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(bufferedBytes)
         for record in buffer {
-            RunFileSource.append(record.key, to: &data)
-            RunFileSource.append(record.payload, to: &data)
+            RunFileSource.append(record.key, to: &bytes)
+            RunFileSource.append(record.payload, to: &bytes)
         }
-        try data.write(to: url)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
+        let file = try FileHandle(forWritingTo: url)
+        defer { try? file.close() }
+        try file.write(contentsOf: bytes)
         runs.append(url)
         buffer.removeAll(keepingCapacity: true)
         bufferedBytes = 0
     }
 }
 
-/// Records in key order, merged from the sorter's runs.
+/// Records in key order, merged from the sorter's runs: a binary min-heap of the runs by
+/// their next key (ties by run, so the merge is deterministic).
 public final class SortedRecordStream {
     private var sources: [RecordSource]
     private var heads: [ExternalSorter.Record?]
+    /// Indexes of the sources with a record left, as a min-heap on their head's key.
+    private var heap: [Int] = []
     private let owner: ExternalSorter  // keeps the run files alive
 
-    init(sources: [RecordSource], owner: ExternalSorter) {
+    init(sources: [RecordSource], owner: ExternalSorter) throws {
         self.sources = sources
         self.owner = owner
         heads = Array(repeating: nil, count: sources.count)
-        for i in sources.indices { heads[i] = try? sources[i].next() }
+        for i in sources.indices {
+            heads[i] = try sources[i].next()
+            if heads[i] != nil { push(i) }
+        }
     }
 
     public func next() throws -> ExternalSorter.Record? {
-        var best: Int?
-        for i in heads.indices {
-            guard let head = heads[i] else { continue }
-            if let b = best, !KeyOrder.less(head.key, heads[b]!.key) { continue }
-            best = i
+        guard let top = heap.first else { return nil }
+        let record = heads[top]
+        heads[top] = try sources[top].next()
+        if heads[top] == nil {
+            let last = heap.removeLast()
+            if !heap.isEmpty { heap[0] = last }
         }
-        guard let best else { return nil }
-        let record = heads[best]
-        heads[best] = try sources[best].next()
+        if !heap.isEmpty { siftDown(0) }
         return record
+    }
+
+    private func before(_ a: Int, _ b: Int) -> Bool {
+        let order = KeyOrder.compare(heads[a]!.key, heads[b]!.key)
+        return order != 0 ? order < 0 : a < b
+    }
+
+    private func push(_ source: Int) {
+        heap.append(source)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard before(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, before(heap[left], heap[smallest]) { smallest = left }
+            if right < heap.count, before(heap[right], heap[smallest]) { smallest = right }
+            guard smallest != parent else { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }
 
@@ -121,10 +158,10 @@ private final class RunFileSource: RecordSource {
 
     deinit { try? handle.close() }
 
-    static func append(_ bytes: [UInt8], to data: inout Data) {
-        var length = UInt32(bytes.count).littleEndian
-        withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
-        data.append(contentsOf: bytes)
+    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let length = UInt32(bytes.count)
+        for shift in [0, 8, 16, 24] as [UInt32] { out.append(UInt8(truncatingIfNeeded: length >> shift)) }
+        out.append(contentsOf: bytes)
     }
 
     func next() throws -> ExternalSorter.Record? {
@@ -159,9 +196,12 @@ private final class RunFileSource: RecordSource {
 
 /// Byte-wise key order (memcmp, then length).
 enum KeyOrder {
-    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { compare(a, b) < 0 }
+
+    /// Negative, zero or positive as `a` sorts before, with or after `b`.
+    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
         let n = min(a.count, b.count)
         let c = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) } }
-        return c != 0 ? c < 0 : a.count < b.count
+        return c != 0 ? Int(c) : a.count - b.count
     }
 }

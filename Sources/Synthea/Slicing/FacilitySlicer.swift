@@ -25,13 +25,25 @@ public final class FacilitySlicer {
         try readProviders(facilities, into: events, summary: &summary)
 
         progress("reading encounters")
+        // A selected encounter goes to the output as it is read (its facility and time are its
+        // own); the join with its conditions and medications needs only its id, facility and
+        // time, so only those are sorted (with every encounter, to judge their children).
         let encounters = ExternalSorter(memoryBudget: options.memoryBudget)
+        let patientVisits = ExternalSorter(memoryBudget: options.memoryBudget)
         let encounterTable = try export.open(.encounters)
         headers[.encounters] = encounterTable.header
         while let row = try encounterTable.next() {
-            let payload = RowCodec.encode(entity: .encounters, facility: row["ORGANIZATION"]!, line: row.line,
-                                          eventTime: EventTime.seconds(row["START"]!), values: row.values)
-            try encounters.add(key: key { $0.add(row["Id"]!); $0.add(nextSequence()) }, payload: payload)
+            let id = row["Id"]!, facility = row["ORGANIZATION"]!
+            let time = EventTime.seconds(row["START"]!)
+            let place = RowCodec.encode(entity: .encounters, facility: facility, line: 0, eventTime: time, values: [])
+            try encounters.add(key: key { $0.add(id); $0.add(nextSequence()) }, payload: place)
+            guard facilities.contains(facility) else {
+                summary.outsideSlices[.encounters, default: 0] += 1
+                continue
+            }
+            try emit(.encounters, facility: facility, row: row.values, line: row.line, time: time, encounter: id, into: events, summary: &summary)
+            try patientVisits.add(key: key { $0.add(row["PATIENT"]!); $0.add(facility); $0.add(eventTime: time); $0.add(nextSequence()) },
+                                  payload: place)
         }
 
         progress("reading conditions and medications")
@@ -46,9 +58,7 @@ public final class FacilitySlicer {
         }
 
         progress("joining encounters with their conditions and medications")
-        let patientVisits = ExternalSorter(memoryBudget: options.memoryBudget)
-        try joinEncounters(encounters.finish(), children.finish(), facilities: facilities,
-                           events: events, visits: patientVisits, summary: &summary)
+        try joinEncounters(encounters.finish(), children.finish(), facilities: facilities, events: events, summary: &summary)
 
         progress("joining patients with the facilities that saw them")
         let patients = ExternalSorter(memoryBudget: options.memoryBudget)
@@ -98,30 +108,21 @@ public final class FacilitySlicer {
         }
     }
 
-    /// Merges encounters (by id) with conditions and medications (by encounter id).
+    /// Merges encounters (by id: their facility and time) with conditions and medications (by
+    /// encounter id): the children of a selected encounter join its slice at its time.
     private func joinEncounters(_ encounters: SortedRecordStream, _ children: SortedRecordStream, facilities: Set<String>,
-                                events: ExternalSorter, visits: ExternalSorter, summary: inout SliceSummary) throws {
+                                events: ExternalSorter, summary: inout SliceSummary) throws {
         var child = try children.next()
         while let record = try encounters.next() {
             let encounter = RowCodec.decode(record.payload)
-            let id = encounter.values[headers[.encounters]!.position(of: "Id")!]
-            let idBytes = Array(id.utf8)
+            let idBytes = SortKeyPrefix.first(of: record.key)
             // Children of encounter ids smaller than this one have no encounter.
             while let c = child, SortKeyPrefix.compare(c.key, idBytes) < 0 {
                 summary.outsideSlices[RowCodec.decode(c.payload).entity, default: 0] += 1
                 child = try children.next()
             }
             let selected = facilities.contains(encounter.facility)
-            if selected {
-                // The sorter's payload is already this record's encoding: pass it through as is.
-                try emit(.encounters, facility: encounter.facility, line: encounter.line, time: encounter.eventTime,
-                         encounter: id, payload: record.payload, into: events, summary: &summary)
-                let patient = encounter.values[headers[.encounters]!.position(of: "PATIENT")!]
-                try visits.add(key: key { $0.add(patient); $0.add(encounter.facility); $0.add(eventTime: encounter.eventTime); $0.add(nextSequence()) },
-                               payload: RowCodec.encode(entity: .encounters, facility: encounter.facility, line: 0, eventTime: encounter.eventTime, values: []))
-            } else {
-                summary.outsideSlices[.encounters, default: 0] += 1
-            }
+            let id = selected ? String(decoding: idBytes, as: UTF8.self) : ""
             while let c = child, SortKeyPrefix.compare(c.key, idBytes) == 0 {
                 let row = RowCodec.decode(c.payload)
                 if selected {
@@ -219,6 +220,11 @@ public final class FacilitySlicer {
 
 /// Compares a sort key's first component (up to the first 0x00) with a value.
 enum SortKeyPrefix {
+    /// The key's first component.
+    static func first(of key: [UInt8]) -> [UInt8] {
+        Array(key[0..<(key.firstIndex(of: 0) ?? key.count)])
+    }
+
     static func compare(_ key: [UInt8], _ value: [UInt8]) -> Int {
         let end = key.firstIndex(of: 0) ?? key.count
         let prefix = key[0..<end]

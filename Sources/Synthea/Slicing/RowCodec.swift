@@ -53,9 +53,8 @@ enum RowCodec {
     }
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
-        let utf8 = Array(text.utf8)
-        appendInt(Int64(utf8.count), to: &out)
-        out.append(contentsOf: utf8)
+        appendInt(Int64(text.utf8.count), to: &out)
+        out.append(contentsOf: text.utf8)
     }
 
     private static func readString(_ bytes: [UInt8], _ position: inout Int) -> String {
