@@ -1,4 +1,7 @@
 /// Encodes a row (entity, facility, line, event time, values) as bytes for the sorter and back.
+/// Counts, lengths and the line are variable-length integers (7 bits a byte, low first): every
+/// record of an export passes through the sorter's spill files, and fixed 8-byte lengths made
+/// up a quarter of their bytes.
 enum RowCodec {
     struct Decoded {
         var entity: Entity
@@ -12,11 +15,11 @@ enum RowCodec {
         var out: [UInt8] = []
         out.reserveCapacity(values.reduce(64) { $0 + $1.utf8.count + 4 })
         out.append(UInt8(Entity.allCases.firstIndex(of: entity)!))
-        appendInt(Int64(line), to: &out)
+        appendVarint(UInt64(line), to: &out)
         out.append(eventTime == nil ? 0 : 1)
-        appendInt(eventTime ?? 0, to: &out)
+        if let eventTime { appendInt(eventTime, to: &out) }
         appendString(facility, to: &out)
-        appendInt(Int64(values.count), to: &out)
+        appendVarint(UInt64(values.count), to: &out)
         for value in values { appendString(value, to: &out) }
         return out
     }
@@ -25,12 +28,12 @@ enum RowCodec {
         var position = 0
         let entity = Entity.allCases[Int(bytes[0])]
         position = 1
-        let line = Int(readInt(bytes, &position))
+        let line = Int(readVarint(bytes, &position))
         let hasTime = bytes[position] == 1
         position += 1
-        let time = readInt(bytes, &position)
+        let time = hasTime ? readInt(bytes, &position) : 0
         let facility = readString(bytes, &position)
-        let count = Int(readInt(bytes, &position))
+        let count = Int(readVarint(bytes, &position))
         var values: [String] = []
         values.reserveCapacity(count)
         for _ in 0..<count { values.append(readString(bytes, &position)) }
@@ -52,13 +55,34 @@ enum RowCodec {
         return Int64(bitPattern: v)
     }
 
+    private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    private static func readVarint(_ bytes: [UInt8], _ position: inout Int) -> UInt64 {
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = bytes[position]
+            position += 1
+            v |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return v }
+            shift += 7
+        }
+    }
+
     private static func appendString(_ text: String, to out: inout [UInt8]) {
-        appendInt(Int64(text.utf8.count), to: &out)
+        appendVarint(UInt64(text.utf8.count), to: &out)
         out.append(contentsOf: text.utf8)
     }
 
     private static func readString(_ bytes: [UInt8], _ position: inout Int) -> String {
-        let length = Int(readInt(bytes, &position))
+        let length = Int(readVarint(bytes, &position))
         defer { position += length }
         return String(decoding: bytes[position..<(position + length)], as: UTF8.self)
     }
