@@ -4,15 +4,26 @@ import Foundation
 /// passes its budget they are sorted and spilled to a temporary run file; `finish` merges the
 /// runs (and what is left in memory) back in key order. Keys are compared as bytes and should
 /// be unique (append a sequence number) so that the order is fully determined.
+///
+/// The buffer is one byte arena (each record's key, then its payload) and a list of where each
+/// record lies in it: no object per record, so sorting and spilling move plain integers.
 public final class ExternalSorter {
     public struct Record {
         public var key: [UInt8]
         public var payload: [UInt8]
     }
 
+    /// Where a buffered record lies in the arena.
+    struct Entry {
+        var offset: Int
+        var keyLength: Int
+        var payloadLength: Int
+    }
+
     private let memoryBudget: Int
     private let directory: URL
-    private var buffer: [Record] = []
+    private var arena: [UInt8] = []
+    private var entries: [Entry] = []
     private var bufferedBytes = 0
     private var runs: [URL] = []
     public private(set) var count = 0
@@ -27,8 +38,12 @@ public final class ExternalSorter {
     }
 
     public func add(key: [UInt8], payload: [UInt8]) throws {
-        buffer.append(Record(key: key, payload: payload))
-        bufferedBytes += key.count + payload.count + 64
+        // The arena's capacity, once, so that growing by doubling never holds twice the budget.
+        if arena.capacity == 0 { arena.reserveCapacity(memoryBudget + 4096) }
+        entries.append(Entry(offset: arena.count, keyLength: key.count, payloadLength: payload.count))
+        arena.append(contentsOf: key)
+        arena.append(contentsOf: payload)
+        bufferedBytes += key.count + payload.count + MemoryLayout<Entry>.stride
         count += 1
         if bufferedBytes >= memoryBudget { try spill() }
     }
@@ -38,31 +53,44 @@ public final class ExternalSorter {
 
     /// Hands back every record in key order. The sorter must not be added to afterwards.
     public func finish() throws -> SortedRecordStream {
-        buffer.sort { KeyOrder.less($0.key, $1.key) }
-        let memory = buffer
-        buffer = []
+        sortEntries()
+        var sources: [RecordSource] = [MemorySource(arena: arena, entries: entries)]
+        arena = []
+        entries = []
         bufferedBytes = 0
-        var sources: [RecordSource] = [MemorySource(memory)]
         for run in runs { sources.append(try RunFileSource(url: run)) }
         return try SortedRecordStream(sources: sources, owner: self)
     }
 
+    private func sortEntries() {
+        arena.withUnsafeBufferPointer { bytes in
+            entries.sort { a, b in
+                KeyOrder.compare(UnsafeBufferPointer(rebasing: bytes[a.offset..<(a.offset + a.keyLength)]),
+                                 UnsafeBufferPointer(rebasing: bytes[b.offset..<(b.offset + b.keyLength)])) < 0
+            }
+        }
+    }
+
     private func spill() throws {
-        buffer.sort { KeyOrder.less($0.key, $1.key) }
+        sortEntries()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("run-\(runs.count)")
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(bufferedBytes)
-        for record in buffer {
-            RunFileSource.append(record.key, to: &bytes)
-            RunFileSource.append(record.payload, to: &bytes)
+        var out: [UInt8] = []
+        out.reserveCapacity(arena.count + 8 * entries.count)
+        arena.withUnsafeBufferPointer { bytes in
+            for entry in entries {
+                RunFileSource.append(UnsafeBufferPointer(rebasing: bytes[entry.offset..<(entry.offset + entry.keyLength)]), to: &out)
+                let payload = entry.offset + entry.keyLength
+                RunFileSource.append(UnsafeBufferPointer(rebasing: bytes[payload..<(payload + entry.payloadLength)]), to: &out)
+            }
         }
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
         let file = try FileHandle(forWritingTo: url)
         defer { try? file.close() }
-        try file.write(contentsOf: bytes)
+        try file.write(contentsOf: out)
         runs.append(url)
-        buffer.removeAll(keepingCapacity: true)
+        arena.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         bufferedBytes = 0
     }
 }
@@ -132,16 +160,27 @@ protocol RecordSource {
     func next() throws -> ExternalSorter.Record?
 }
 
+/// What was still buffered at `finish`, in key order.
 private final class MemorySource: RecordSource {
-    private var records: [ExternalSorter.Record]
+    private var arena: [UInt8]
+    private var entries: [ExternalSorter.Entry]
     private var index = 0
 
-    init(_ records: [ExternalSorter.Record]) { self.records = records }
+    init(arena: [UInt8], entries: [ExternalSorter.Entry]) {
+        self.arena = arena
+        self.entries = entries
+    }
 
     func next() throws -> ExternalSorter.Record? {
-        guard index < records.count else { records = []; return nil }
-        defer { index += 1 }
-        return records[index]
+        guard index < entries.count else {
+            arena = []
+            entries = []
+            return nil
+        }
+        let entry = entries[index]
+        index += 1
+        let payload = entry.offset + entry.keyLength
+        return ExternalSorter.Record(key: Array(arena[entry.offset..<payload]), payload: Array(arena[payload..<(payload + entry.payloadLength)]))
     }
 }
 
@@ -158,7 +197,7 @@ private final class RunFileSource: RecordSource {
 
     deinit { try? handle.close() }
 
-    static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         let length = UInt32(bytes.count)
         for shift in [0, 8, 16, 24] as [UInt32] { out.append(UInt8(truncatingIfNeeded: length >> shift)) }
         out.append(contentsOf: bytes)
@@ -196,12 +235,14 @@ private final class RunFileSource: RecordSource {
 
 /// Byte-wise key order (memcmp, then length).
 enum KeyOrder {
-    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { compare(a, b) < 0 }
-
     /// Negative, zero or positive as `a` sorts before, with or after `b`.
     static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in compare(pa, pb) } }
+    }
+
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
         let n = min(a.count, b.count)
-        let c = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) } }
+        let c = n == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, n)
         return c != 0 ? Int(c) : a.count - b.count
     }
 }
