@@ -37,7 +37,7 @@ public struct RecordMessageBuilder: Sendable {
             topic: topics[record.entity]!,
             partition: .byHash(Array(partitionKey.utf8)),
             key: Array(schema.naturalKey(of: record.row).utf8),
-            value: JSONText.object(keys: record.row.header.names, values: record.row.values),
+            value: JSONText.object(keys: record.row.header.jsonKeys, values: record.row.values),
             headers: [
                 KafkaHeader(CloudEventHeader.specVersion, "1.0"),
                 KafkaHeader(CloudEventHeader.id, id),

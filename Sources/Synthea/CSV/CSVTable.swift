@@ -34,6 +34,8 @@ public final class CSVTable {
 public struct CSVHeader: Sendable, Equatable {
     public let names: [String]
     private let index: [String: Int]
+    /// The names as JSON object keys, encoded once (a row becomes a JSON object per message).
+    public let jsonKeys: JSONText.ObjectKeys
 
     public init(_ names: [String], file: String) throws(CSVError) {
         var index: [String: Int] = [:]
@@ -43,6 +45,7 @@ public struct CSVHeader: Sendable, Equatable {
         }
         self.names = names
         self.index = index
+        self.jsonKeys = JSONText.ObjectKeys(names)
     }
 
     public func position(of name: String) -> Int? { index[name] }

@@ -1,6 +1,33 @@
 /// Writes JSON text for flat objects, keeping key order (a CSV header's, a mart's columns):
 /// shared by the producer (raw rows) and the JSON Lines export.
 public enum JSONText {
+    /// The keys of an object, encoded once: `{"A":`, `,"B":`, ... (many objects share them).
+    public struct ObjectKeys: Sendable, Equatable {
+        let prefixes: [[UInt8]]
+
+        public init(_ keys: [String]) {
+            prefixes = keys.enumerated().map { i, key in
+                var out: [UInt8] = [i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+                JSONText.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                return out
+            }
+        }
+    }
+
+    /// An object of string values under keys encoded once.
+    public static func object(keys: ObjectKeys, values: [String]) -> [UInt8] {
+        guard !values.isEmpty else { return Array("{}".utf8) }
+        var out: [UInt8] = []
+        out.reserveCapacity(values.reduce(keys.prefixes.count * 16) { $0 + $1.utf8.count + 2 })
+        for (prefix, value) in zip(keys.prefixes, values) {
+            out.append(contentsOf: prefix)
+            appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     public static func object(keys: [String], values: [String]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(values.reduce(keys.count * 8) { $0 + $1.utf8.count + 4 })
@@ -14,14 +41,18 @@ public enum JSONText {
         return out
     }
 
+    private static func needsNoEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+        return true
+    }
+
     /// A JSON string literal: quotes, backslashes and control characters escaped.
     public static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let utf8 = text.utf8
         // Most values need no escape: scan the bytes in place and copy them at once.
-        let plain = utf8.withContiguousStorageIfAvailable { bytes in
-            !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        } ?? !utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        let plain = utf8.withContiguousStorageIfAvailable(needsNoEscape)
+            ?? !utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
         if plain {
             out.append(contentsOf: utf8)
             out.append(UInt8(ascii: "\""))
