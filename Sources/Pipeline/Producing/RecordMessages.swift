@@ -30,19 +30,47 @@ public struct RecordMessageBuilder: Sendable {
     /// The `ce_source` of a facility's producer.
     public static func source(facility: String) -> String { "/emr-stream/facilities/\(facility)" }
 
+    /// The message of a record, stamped with its ingestion time and id.
     public func message(for record: SlicedRecord, ingestedAt: String, id: String) -> OutgoingMessage {
+        prepare(record).message(ingestedAt: ingestedAt, id: id)
+    }
+
+    /// Everything of a record's message but what is stamped when it is sent (`ce_time`, `ce_id`).
+    public func prepare(_ record: SlicedRecord) -> PreparedRecord {
         let schema = EntitySchema.of(record.entity)
         let partitionKey = schema.patientColumn.flatMap { record.row[$0] } ?? record.row["Id"] ?? ""
-        return OutgoingMessage(
-            topic: topics[record.entity]!,
-            partition: .byHash(Array(partitionKey.utf8)),
+        return PreparedRecord(
+            entity: record.entity, facility: record.facility, line: record.row.line, eventTime: record.eventTime,
+            topic: topics[record.entity]!, partition: .byHash(Array(partitionKey.utf8)),
             key: Array(schema.naturalKey(of: record.row).utf8),
             value: JSONText.object(keys: record.row.header.jsonKeys, values: record.row.values),
+            source: Self.source(facility: record.facility))
+    }
+}
+
+/// A record's message before it is sent: the message but for its `ce_time` and `ce_id`, and
+/// what the producer loop needs of the record (pacing, counts, error messages).
+public struct PreparedRecord: Sendable {
+    public var entity: Entity
+    public var facility: String
+    /// Line of the record in its CSV file.
+    public var line: Int
+    public var eventTime: Int64?
+    var topic: String
+    var partition: PartitionChoice
+    var key: [UInt8]
+    var value: [UInt8]
+    var source: String
+
+    /// The message, stamped (headers in the spec's order).
+    public func message(ingestedAt: String, id: String) -> OutgoingMessage {
+        OutgoingMessage(
+            topic: topic, partition: partition, key: key, value: value,
             headers: [
                 KafkaHeader(CloudEventHeader.specVersion, "1.0"),
                 KafkaHeader(CloudEventHeader.id, id),
-                KafkaHeader(CloudEventHeader.source, Self.source(facility: record.facility)),
-                KafkaHeader(CloudEventHeader.type, record.entity.rawValue),
+                KafkaHeader(CloudEventHeader.source, source),
+                KafkaHeader(CloudEventHeader.type, entity.rawValue),
                 KafkaHeader(CloudEventHeader.time, ingestedAt),
                 KafkaHeader(CloudEventHeader.contentType, "application/json"),
             ]

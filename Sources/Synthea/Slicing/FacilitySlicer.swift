@@ -114,20 +114,21 @@ public final class FacilitySlicer {
                                 events: ExternalSorter, summary: inout SliceSummary) throws {
         var child = try children.next()
         while let record = try encounters.next() {
-            let encounter = RowCodec.decode(record.payload)
+            let encounter = RowCodec.header(record.payload)
             let idBytes = SortKeyPrefix.first(of: record.key)
             // Children of encounter ids smaller than this one have no encounter.
             while let c = child, SortKeyPrefix.compare(c.key, idBytes) < 0 {
-                summary.outsideSlices[RowCodec.decode(c.payload).entity, default: 0] += 1
+                summary.outsideSlices[RowCodec.header(c.payload).entity, default: 0] += 1
                 child = try children.next()
             }
             let selected = facilities.contains(encounter.facility)
             let id = selected ? String(decoding: idBytes, as: UTF8.self) : ""
             while let c = child, SortKeyPrefix.compare(c.key, idBytes) == 0 {
-                let row = RowCodec.decode(c.payload)
+                let row = RowCodec.header(c.payload)
                 if selected {
-                    try emit(row.entity, facility: encounter.facility, row: row.values, line: row.line,
-                             time: encounter.eventTime, encounter: id, into: events, summary: &summary)
+                    try emit(row.entity, facility: encounter.facility, line: row.line, time: encounter.eventTime, encounter: id,
+                             payload: RowCodec.placing(c.payload, facility: encounter.facility, eventTime: encounter.eventTime),
+                             into: events, summary: &summary)
                 } else {
                     summary.outsideSlices[row.entity, default: 0] += 1
                 }
@@ -135,7 +136,7 @@ public final class FacilitySlicer {
             }
         }
         while let c = child {
-            summary.outsideSlices[RowCodec.decode(c.payload).entity, default: 0] += 1
+            summary.outsideSlices[RowCodec.header(c.payload).entity, default: 0] += 1
             child = try children.next()
         }
     }

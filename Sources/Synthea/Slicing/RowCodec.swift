@@ -24,6 +24,40 @@ enum RowCodec {
         return out
     }
 
+    /// Everything but the values, and where they start.
+    struct Header {
+        var entity: Entity
+        var line: Int
+        var eventTime: Int64?
+        var facility: String
+        /// Offset of the value count.
+        var valuesStart: Int
+    }
+
+    static func header(_ bytes: [UInt8]) -> Header {
+        var position = 1
+        let line = Int(readVarint(bytes, &position))
+        let hasTime = bytes[position] == 1
+        position += 1
+        let time = hasTime ? readInt(bytes, &position) : nil
+        let facility = readString(bytes, &position)
+        return Header(entity: Entity.allCases[Int(bytes[0])], line: line, eventTime: time, facility: facility, valuesStart: position)
+    }
+
+    /// The same row placed at another facility and time: its values are copied as bytes.
+    static func placing(_ bytes: [UInt8], facility: String, eventTime: Int64?) -> [UInt8] {
+        let header = header(bytes)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + facility.utf8.count + 9)
+        out.append(bytes[0])
+        appendVarint(UInt64(header.line), to: &out)
+        out.append(eventTime == nil ? 0 : 1)
+        if let eventTime { appendInt(eventTime, to: &out) }
+        appendString(facility, to: &out)
+        out.append(contentsOf: bytes[header.valuesStart...])
+        return out
+    }
+
     static func decode(_ bytes: [UInt8]) -> Decoded {
         var position = 0
         let entity = Entity.allCases[Int(bytes[0])]
