@@ -78,17 +78,8 @@ public final class FacilityProducers {
         self.logger = logger
     }
 
-    /// Enqueues a message; returns the error when the client refuses this one message, and
-    /// throws errors that concern the whole run (a fatal client error).
-    private func produceOrRefusal(_ message: OutgoingMessage) throws(KafkaError) -> KafkaError? {
-        do {
-            try producer.produce(message)
-            return nil
-        } catch {
-            if error.kind == .delivery { return error }
-            throw error
-        }
-    }
+    /// Prepared records handed to the sender at a time.
+    static let batchSize = 256
 
     public func run(progress: (ProduceProgress) -> Void) throws -> ProduceSummary {
         let started = ContinuousClock.now
@@ -102,49 +93,35 @@ public final class FacilityProducers {
             throw PipelineError.unknownFacilities(file: export.path(of: .organizations), ids: slice.unknownFacilities)
         }
 
-        var pacer = Pacer(rate: options.rate, speedup: options.speedup)
-        var sent: [Entity: Int] = [:]
-        var perFacility: [String: Int] = [:]
-        var sentBytes = 0
-        var ids = MessageIDs()
-        var refused = 0
-        var firstRefusal: KafkaError?
-        var clockMillisecond = Date()
-        var clockText = CivilTime.formatTimestamp(clockMillisecond)
         let sendStart = ContinuousClock.now
+        let sender = MessageSender(producer: producer, pacer: Pacer(rate: options.rate, speedup: options.speedup), logger: logger) {
+            "\($0.entity.rawValue) \(export.path(of: $0.entity)):\($0.line)"
+        }
         var lastReport = ContinuousClock.now
-        func snapshot(_ phase: String) -> ProduceProgress {
+        func snapshot(_ phase: String, _ sent: [Entity: Int]) -> ProduceProgress {
             let stats = producer.statistics
             return ProduceProgress(phase: phase, sent: sent, total: slice.total, delivered: stats.delivered,
                                    failed: stats.failed, elapsed: .now - sendStart)
         }
+        func report() {
+            guard ContinuousClock.now - lastReport > .milliseconds(200) else { return }
+            lastReport = .now
+            progress(snapshot("publishing", sender.outcome.sent))
+        }
+        // This thread reads the ordered slices and prepares messages; the sender sends them.
+        var batch: [PreparedRecord] = []
+        batch.reserveCapacity(Self.batchSize)
         while let record = try stream.next() {
-            let wait = pacer.delay(eventTime: record.eventTime)
-            if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
-            let now = Date()
-            if now.timeIntervalSince(clockMillisecond) >= 0.001 || now < clockMillisecond {
-                clockMillisecond = now
-                clockText = CivilTime.formatTimestamp(now)
-            }
-            let message = builder.message(for: record, ingestedAt: clockText, id: ids.next())
-            sentBytes += (message.key?.count ?? 0) + (message.value?.count ?? 0)
-            if let refusal = try produceOrRefusal(message) {
-                // Refused by the client (e.g. larger than message.max.bytes): count it, go on.
-                let error = refusal
-                refused += 1
-                if firstRefusal == nil {
-                    firstRefusal = KafkaError(.delivery, code: error.code, message: "\(record.entity.rawValue) \(export.path(of: record.entity)):\(record.row.line): \(error.message)")
-                    logger.error("\(firstRefusal!.message)")
-                }
-            }
-            sent[record.entity, default: 0] += 1
-            perFacility[record.facility, default: 0] += 1
-            if ContinuousClock.now - lastReport > .milliseconds(200) {
-                lastReport = .now
-                progress(snapshot("publishing"))
+            batch.append(builder.prepare(record))
+            if batch.count == Self.batchSize {
+                try sender.submit(batch, whileWaiting: report)
+                batch.removeAll(keepingCapacity: true)
+                report()
             }
         }
-        progress(snapshot("flushing"))
+        if !batch.isEmpty { try sender.submit(batch, whileWaiting: report) }
+        let sent = try sender.finish()
+        progress(snapshot("flushing", sent.sent))
         var flushError: KafkaError?
         do {
             try producer.flush(timeoutMs: options.flushTimeoutMs)
@@ -153,10 +130,10 @@ public final class FacilityProducers {
             logger.error("\(error.message)")
         }
         let stats = producer.statistics
-        progress(snapshot("done"))
-        return ProduceSummary(slice: slice, sent: sent, sentBytes: sentBytes, perFacility: perFacility, delivered: stats.delivered,
-                              failed: stats.failed + refused, undelivered: stats.inFlight,
-                              firstFailure: firstRefusal ?? stats.firstFailure ?? flushError,
+        progress(snapshot("done", sent.sent))
+        return ProduceSummary(slice: slice, sent: sent.sent, sentBytes: sent.sentBytes, perFacility: sent.perFacility, delivered: stats.delivered,
+                              failed: stats.failed + sent.refused, undelivered: stats.inFlight,
+                              firstFailure: sent.firstRefusal ?? stats.firstFailure ?? flushError,
                               elapsed: .now - started, publishing: .now - sendStart)
     }
 }

@@ -1,0 +1,173 @@
+import Chronology
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+import Synthea
+
+/// Sends prepared records to Kafka on a thread of its own, in the order they are submitted,
+/// while the submitting thread reads the sorted slices and prepares the next ones: on two cores
+/// the halves of publishing run side by side. Pacing and what is stamped at sending
+/// (`ce_time`, `ce_id`) happen here, right before each message is enqueued. At most
+/// `batchesAhead` submitted batches wait, so memory stays bounded.
+///
+/// A message the client refuses (too large, say) is counted and the run goes on; an error that
+/// concerns the whole run (a fatal client error) stops the sending, and ``submit(_:whileWaiting:)``
+/// and ``finish()`` throw it.
+public final class MessageSender: Sendable {
+    /// What was sent.
+    public struct Outcome: Sendable {
+        public var sent: [Entity: Int] = [:]
+        public var perFacility: [String: Int] = [:]
+        /// Bytes of keys and values enqueued.
+        public var sentBytes = 0
+        /// Messages the client refused one by one.
+        public var refused = 0
+        public var firstRefusal: KafkaError?
+    }
+
+    private struct State: Sendable {
+        /// Submitted batches in order; nil marks the end.
+        var queue: [[PreparedRecord]?] = []
+        var outcome = Outcome()
+        var fatal: KafkaError?
+    }
+
+    /// What the two threads share.
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+        /// Signalled once per submitted batch (or end).
+        let filled = DispatchSemaphore(value: 0)
+        /// Free places for batches ahead.
+        let free: DispatchSemaphore
+        let finished = DispatchSemaphore(value: 0)
+        let ended = Mutex(false)
+
+        init(batchesAhead: Int) { free = DispatchSemaphore(value: batchesAhead) }
+    }
+
+    private let shared: Shared
+
+    /// - Parameter locate: names a record's file and line, for the message of a refusal.
+    public init(producer: KafkaProducer, pacer: Pacer, logger: Logger, batchesAhead: Int = 4,
+                locate: @escaping @Sendable (PreparedRecord) -> String) {
+        let shared = Shared(batchesAhead: batchesAhead)
+        self.shared = shared
+        let thread = Thread {
+            defer { shared.finished.signal() }
+            var worker = Worker(producer: producer, pacer: pacer, logger: logger, locate: locate)
+            while true {
+                shared.filled.wait()
+                let next = shared.state.withLock { $0.queue.removeFirst() }
+                shared.free.signal()
+                guard let batch = next else { return }
+                if worker.fatal != nil { continue }  // drain, so that submitters never wait for nothing
+                worker.send(batch, shared: shared)
+            }
+        }
+        thread.name = "emr-produce-send"
+        thread.start()
+    }
+
+    /// Stops the sending thread if ``finish()`` was never called (the run failed before its end).
+    deinit {
+        endOnce()
+        shared.finished.wait()
+    }
+
+    /// Hands a batch over, waiting while `batchesAhead` batches are still unsent (calling
+    /// `whileWaiting` every 200 ms meanwhile, for progress). Throws the error that stopped the sending.
+    public func submit(_ batch: [PreparedRecord], whileWaiting: () -> Void = {}) throws(KafkaError) {
+        while shared.free.wait(timeout: .now() + .milliseconds(200)) == .timedOut { whileWaiting() }
+        let fatal = shared.state.withLock { state -> KafkaError? in
+            if state.fatal == nil { state.queue.append(batch) }
+            return state.fatal
+        }
+        if let fatal {
+            shared.free.signal()
+            throw fatal
+        }
+        shared.filled.signal()
+    }
+
+    /// Counts so far (for progress).
+    public var outcome: Outcome { shared.state.withLock { $0.outcome } }
+
+    /// Waits until everything submitted is enqueued; the outcome, or the error that stopped the sending.
+    public func finish() throws(KafkaError) -> Outcome {
+        endOnce()
+        shared.finished.wait()
+        shared.finished.signal()  // deinit waits again
+        let (outcome, fatal) = shared.state.withLock { ($0.outcome, $0.fatal) }
+        if let fatal { throw fatal }
+        return outcome
+    }
+
+    private func endOnce() {
+        guard shared.ended.withLock({ ended in defer { ended = true }; return !ended }) else { return }
+        shared.free.wait()
+        shared.state.withLock { $0.queue.append(nil) }
+        shared.filled.signal()
+    }
+
+    /// The sending thread's own state.
+    private struct Worker {
+        let producer: KafkaProducer
+        var pacer: Pacer
+        let logger: Logger
+        let locate: @Sendable (PreparedRecord) -> String
+        var ids = MessageIDs()
+        var clockMillisecond = Date()
+        var clockText: String
+        var outcome = Outcome()
+        var fatal: KafkaError?
+        let paced: Bool
+
+        init(producer: KafkaProducer, pacer: Pacer, logger: Logger, locate: @escaping @Sendable (PreparedRecord) -> String) {
+            self.producer = producer
+            self.pacer = pacer
+            self.logger = logger
+            self.locate = locate
+            clockText = CivilTime.formatTimestamp(clockMillisecond)
+            paced = pacer.rate != nil || pacer.speedup != nil
+        }
+
+        mutating func send(_ batch: [PreparedRecord], shared: Shared) {
+            for (index, record) in batch.enumerated() {
+                let wait = pacer.delay(eventTime: record.eventTime)
+                if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
+                let now = Date()
+                if now.timeIntervalSince(clockMillisecond) >= 0.001 || now < clockMillisecond {
+                    clockMillisecond = now
+                    clockText = CivilTime.formatTimestamp(now)
+                }
+                let message = record.message(ingestedAt: clockText, id: ids.next())
+                outcome.sentBytes += (message.key?.count ?? 0) + (message.value?.count ?? 0)
+                do {
+                    try producer.produce(message)
+                } catch where error.kind == .delivery {
+                    // Refused by the client (e.g. larger than message.max.bytes): count it, go on.
+                    outcome.refused += 1
+                    if outcome.firstRefusal == nil {
+                        let refusal = KafkaError(.delivery, code: error.code, message: "\(locate(record)): \(error.message)")
+                        outcome.firstRefusal = refusal
+                        logger.error("\(refusal.message)")
+                    }
+                } catch {
+                    fatal = error
+                    let outcome = self.outcome
+                    shared.state.withLock { $0.fatal = error; $0.outcome = outcome }
+                    return
+                }
+                outcome.sent[record.entity, default: 0] += 1
+                outcome.perFacility[record.facility, default: 0] += 1
+                if paced || index % 64 == 63 {
+                    let outcome = self.outcome
+                    shared.state.withLock { $0.outcome = outcome }
+                }
+            }
+            let outcome = self.outcome
+            shared.state.withLock { $0.outcome = outcome }
+        }
+    }
+}
