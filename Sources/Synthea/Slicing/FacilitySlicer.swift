@@ -24,7 +24,9 @@ public final class FacilitySlicer {
         let facilities = try readOrganizations(into: events, summary: &summary)
         try readProviders(facilities, into: events, summary: &summary)
 
-        progress("reading encounters")
+        progress("reading encounters, conditions and medications")
+        // Conditions and medications are read on a thread of their own meanwhile.
+        let childRows = ChildRowsReader(export: export, memoryBudget: options.memoryBudget)
         // A selected encounter goes to the output as it is read (its facility and time are its
         // own); the join with its conditions and medications needs only its id, facility and
         // time, so only those are sorted (with every encounter, to judge their children).
@@ -46,19 +48,11 @@ public final class FacilitySlicer {
                                   payload: place)
         }
 
-        progress("reading conditions and medications")
-        let children = ExternalSorter(memoryBudget: options.memoryBudget)
-        for entity in [Entity.conditions, .medications] {
-            let table = try export.open(entity)
-            headers[entity] = table.header
-            while let row = try table.next() {
-                let payload = RowCodec.encode(entity: entity, facility: "", line: row.line, eventTime: nil, values: row.values)
-                try children.add(key: key { $0.add(row["ENCOUNTER"]!); $0.add(nextSequence()) }, payload: payload)
-            }
-        }
+        let children = try childRows.rows()
+        headers.merge(children.headers) { $1 }
 
         progress("joining encounters with their conditions and medications")
-        try joinEncounters(encounters.finish(), children.finish(), facilities: facilities, events: events, summary: &summary)
+        try joinEncounters(encounters.finish(), children.sorter.finish(), facilities: facilities, events: events, summary: &summary)
 
         progress("joining patients with the facilities that saw them")
         let patients = ExternalSorter(memoryBudget: options.memoryBudget)
