@@ -38,12 +38,12 @@ public struct RecordMessageBuilder: Sendable {
     /// Everything of a record's message but what is stamped when it is sent (`ce_time`, `ce_id`).
     public func prepare(_ record: SlicedRecord) -> PreparedRecord {
         let schema = EntitySchema.of(record.entity)
-        let partitionKey = schema.patientColumn.flatMap { record.row[$0] } ?? record.row["Id"] ?? ""
+        let partitionKey = schema.patientColumn.flatMap { record[$0] } ?? record["Id"] ?? ""
         return PreparedRecord(
-            entity: record.entity, facility: record.facility, line: record.row.line, eventTime: record.eventTime,
+            entity: record.entity, facility: record.facility, line: record.line, eventTime: record.eventTime,
             topic: topics[record.entity]!, partition: .byHash(Array(partitionKey.utf8)),
-            key: Array(schema.naturalKey(of: record.row).utf8),
-            value: JSONText.object(keys: record.row.header.jsonKeys, values: record.row.values),
+            key: Array(schema.naturalKey(of: record).utf8),
+            value: record.jsonObject(),
             source: Self.source(facility: record.facility))
     }
 }

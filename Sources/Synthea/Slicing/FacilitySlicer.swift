@@ -243,9 +243,8 @@ public final class SliceStream {
 
     public func next() throws -> SlicedRecord? {
         guard let record = try records.next() else { return nil }
-        let row = RowCodec.decode(record.payload)
-        return SlicedRecord(facility: row.facility, entity: row.entity,
-                            row: CSVRow(header: headers[row.entity]!, values: row.values, line: row.line),
-                            eventTime: row.eventTime)
+        let place = RowCodec.header(record.payload)
+        return SlicedRecord(facility: place.facility, entity: place.entity, eventTime: place.eventTime, header: headers[place.entity]!,
+                            line: place.line, encoded: record.payload, valuesStart: place.valuesStart)
     }
 }

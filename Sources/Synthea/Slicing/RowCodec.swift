@@ -58,6 +58,41 @@ enum RowCodec {
         return out
     }
 
+    /// The values of an encoded row (`valuesStart` from ``header(_:)``).
+    static func values(in bytes: [UInt8], valuesStart: Int) -> [String] {
+        var position = valuesStart
+        let count = Int(readVarint(bytes, &position))
+        var values: [String] = []
+        values.reserveCapacity(count)
+        for _ in 0..<count { values.append(readString(bytes, &position)) }
+        return values
+    }
+
+    /// One value of an encoded row (skipping those before it).
+    static func value(at index: Int, in bytes: [UInt8], valuesStart: Int) -> String {
+        var position = valuesStart
+        let count = Int(readVarint(bytes, &position))
+        precondition(index < count, "value \(index) of a row of \(count)")
+        for _ in 0..<index { position += Int(readVarint(bytes, &position)) }
+        return readString(bytes, &position)
+    }
+
+    /// The values as a JSON object under `keys`, copied from their encoded bytes.
+    static func jsonObject(keys: JSONText.ObjectKeys, encoded bytes: [UInt8], valuesStart: Int) -> [UInt8] {
+        var position = valuesStart
+        let count = Int(readVarint(bytes, &position))
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count - valuesStart + keys.byteCount + 2 * count + 2)
+        bytes.withUnsafeBufferPointer { all in
+            JSONText.appendObject(keys: keys, count: count, to: &out) { _, out in
+                let length = Int(readVarint(bytes, &position))
+                JSONText.appendString(bytes: UnsafeBufferPointer(rebasing: all[position..<(position + length)]), to: &out)
+                position += length
+            }
+        }
+        return out
+    }
+
     static func decode(_ bytes: [UInt8]) -> Decoded {
         var position = 0
         let entity = Entity.allCases[Int(bytes[0])]

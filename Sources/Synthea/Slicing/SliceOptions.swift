@@ -24,13 +24,37 @@ public struct SliceOptions: Sendable {
 }
 
 /// One record of a facility's slice, ready to publish.
+///
+/// Its values stay encoded as the sorter returned them (valid UTF-8 bytes) until asked for:
+/// publishing reads a few of them as text (keys) and copies the rest into JSON as bytes.
 public struct SlicedRecord: Sendable {
     public var facility: String
     public var entity: Entity
-    public var row: CSVRow
     /// The instant the record happens at on the event timeline (its encounter's START, or the
     /// first encounter at this facility for a patient); nil for organizations and providers.
     public var eventTime: Int64?
+    /// The header of the record's file.
+    public let header: CSVHeader
+    /// Physical line the row starts on in its file.
+    public let line: Int
+    /// The row as ``RowCodec`` encoded it, and where its values start.
+    let encoded: [UInt8]
+    let valuesStart: Int
+
+    /// One value, by column name; nil for a column the file does not have.
+    public subscript(column: String) -> String? {
+        header.position(of: column).map { RowCodec.value(at: $0, in: encoded, valuesStart: valuesStart) }
+    }
+
+    /// The whole row, decoded.
+    public var row: CSVRow {
+        CSVRow(header: header, values: RowCodec.values(in: encoded, valuesStart: valuesStart), line: line)
+    }
+
+    /// The row as a JSON object of strings under its header's names.
+    public func jsonObject() -> [UInt8] {
+        RowCodec.jsonObject(keys: header.jsonKeys, encoded: encoded, valuesStart: valuesStart)
+    }
 }
 
 /// Counts from slicing, for the producer's summary.

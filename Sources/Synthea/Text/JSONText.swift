@@ -4,6 +4,7 @@ public enum JSONText {
     /// The keys of an object, encoded once: `{"A":`, `,"B":`, ... (many objects share them).
     public struct ObjectKeys: Sendable, Equatable {
         let prefixes: [[UInt8]]
+        var byteCount: Int { prefixes.reduce(0) { $0 + $1.count } }
 
         public init(_ keys: [String]) {
             prefixes = keys.enumerated().map { i, key in
@@ -17,15 +18,32 @@ public enum JSONText {
 
     /// An object of string values under keys encoded once.
     public static func object(keys: ObjectKeys, values: [String]) -> [UInt8] {
-        guard !values.isEmpty else { return Array("{}".utf8) }
         var out: [UInt8] = []
-        out.reserveCapacity(values.reduce(keys.prefixes.count * 16) { $0 + $1.utf8.count + 2 })
-        for (prefix, value) in zip(keys.prefixes, values) {
+        out.reserveCapacity(values.reduce(keys.byteCount + 2) { $0 + $1.utf8.count + 2 })
+        appendObject(keys: keys, count: values.count, to: &out) { i, out in appendString(values[i], to: &out) }
+        return out
+    }
+
+    /// An object of `count` string values under `keys`; `value(i, &out)` appends the i-th
+    /// value's literal.
+    static func appendObject(keys: ObjectKeys, count: Int, to out: inout [UInt8], value: (Int, inout [UInt8]) -> Void) {
+        guard count > 0 else { out.append(contentsOf: Array("{}".utf8)); return }
+        for (i, prefix) in keys.prefixes.prefix(count).enumerated() {
             out.append(contentsOf: prefix)
-            appendString(value, to: &out)
+            value(i, &out)
         }
         out.append(UInt8(ascii: "}"))
-        return out
+    }
+
+    /// A JSON string literal from UTF-8 bytes.
+    static func appendString(bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        if needsNoEscape(bytes) {
+            out.append(contentsOf: bytes)
+        } else {
+            for byte in bytes { appendEscaped(byte, to: &out) }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     public static func object(keys: [String], values: [String]) -> [UInt8] {
@@ -58,19 +76,21 @@ public enum JSONText {
             out.append(UInt8(ascii: "\""))
             return
         }
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default: out.append(byte)
-            }
-        }
+        for byte in utf8 { appendEscaped(byte, to: &out) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+        case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+        case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+        case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+        case 0..<0x20:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+        default: out.append(byte)
+        }
     }
 }
