@@ -41,25 +41,33 @@ public final class CSVReader {
 
     /// The next record, or nil at the end of the file.
     public func next() throws(CSVError) -> Record? {
+        guard let line = try next(into: &scratch) else { return nil }
+        return Record(fields: scratch.fields, line: line)
+    }
+
+    private var scratch = RawFields()
+
+    /// Reads the next record's fields into `raw` (replacing what it held) as valid UTF-8 bytes;
+    /// returns the physical line it starts on, or nil at the end of the file.
+    public func next(into raw: inout RawFields) throws(CSVError) -> Int? {
         if !started {
             started = true
             try skipByteOrderMark()
         }
+        raw.removeAll()
         guard try ensure(1) else { return nil }
         let startLine = line
-        var fields: [String] = []
-        var field: [UInt8] = []
         var quoted = false
         var fieldStart = true
         var recordBytes = 0
-        func finish() throws(CSVError) { fields.append(try text(field, number: fields.count + 1, line: startLine)) }
+        func finish() throws(CSVError) { try endField(&raw, line: startLine) }
         while true {
             guard try ensure(1) else {
                 if quoted {
                     throw CSVError(file: path, line: startLine, message: "unterminated quoted field at end of file")
                 }
                 try finish()
-                return Record(fields: fields, line: startLine)
+                return startLine
             }
             let byte = buffer[position]
             if quoted {
@@ -68,14 +76,14 @@ public final class CSVReader {
                 position += 1
                 if byte == UInt8(ascii: "\"") {
                     if try ensure(1), buffer[position] == UInt8(ascii: "\"") {
-                        field.append(byte)
+                        raw.bytes.append(byte)
                         position += 1
                     } else {
                         quoted = false
                     }
                 } else {
                     if byte == UInt8(ascii: "\n") { line += 1 }
-                    field.append(byte)
+                    raw.bytes.append(byte)
                 }
                 continue
             }
@@ -84,14 +92,13 @@ public final class CSVReader {
                 position += 1
                 recordBytes += 1
                 try finish()
-                field.removeAll(keepingCapacity: true)
                 fieldStart = true
                 continue
             case UInt8(ascii: "\n"):
                 position += 1
                 line += 1
                 try finish()
-                return Record(fields: fields, line: startLine)
+                return startLine
             case UInt8(ascii: "\r"):
                 position += 1
                 if try ensure(1), buffer[position] == UInt8(ascii: "\n") {
@@ -99,7 +106,7 @@ public final class CSVReader {
                 }
                 line += 1
                 try finish()
-                return Record(fields: fields, line: startLine)
+                return startLine
             case UInt8(ascii: "\"") where fieldStart:
                 position += 1
                 quoted = true
@@ -117,7 +124,7 @@ public final class CSVReader {
                     }
                     return i
                 }
-                field.append(contentsOf: buffer[position..<end])
+                raw.bytes.append(contentsOf: buffer[position..<end])
                 recordBytes += end - position
                 position = end
                 if recordBytes > limits.maxRecordBytes { throw tooLong(startLine) }
@@ -126,15 +133,33 @@ public final class CSVReader {
         }
     }
 
-    /// A field's text; bytes that are not UTF-8 are an error naming the line and field (or,
-    /// when the limits say so, replaced by U+FFFD).
-    private func text(_ bytes: [UInt8], number: Int, line: Int) throws(CSVError) -> String {
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
-        if limits.replaceInvalidUTF8 { return String(decoding: bytes, as: UTF8.self) }
+    /// Ends the field being read into `raw`: its bytes must be UTF-8 (an error naming the line
+    /// and field), or, when the limits say so, bytes that are not are replaced by U+FFFD.
+    private func endField(_ raw: inout RawFields, line: Int) throws(CSVError) {
+        let start = raw.ends.last ?? 0
+        let valid = raw.bytes.withUnsafeBufferPointer { all in
+            let field = UnsafeBufferPointer(rebasing: all[start...])
+            return Self.isASCII(field) || String(validating: field, as: UTF8.self) != nil
+        }
+        if !valid {
+            let bytes = Array(raw.bytes[start...])
+            guard limits.replaceInvalidUTF8 else { throw invalidUTF8(bytes, number: raw.ends.count + 1, line: line) }
+            raw.bytes.removeSubrange(start...)
+            raw.bytes.append(contentsOf: String(decoding: bytes, as: UTF8.self).utf8)
+        }
+        raw.ends.append(raw.bytes.count)
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte >= 0x80 { return false }
+        return true
+    }
+
+    private func invalidUTF8(_ bytes: [UInt8], number: Int, line: Int) -> CSVError {
         let bad = Self.firstInvalidUTF8(bytes)
-        throw CSVError(file: path, line: line,
-                       message: "field \(number) is not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at position \(bad + 1) of the field); "
-                           + "re-encode the file as UTF-8, or pass --replace-invalid-utf8 to publish U+FFFD in its place")
+        return CSVError(file: path, line: line,
+                        message: "field \(number) is not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at position \(bad + 1) of the field); "
+                            + "re-encode the file as UTF-8, or pass --replace-invalid-utf8 to publish U+FFFD in its place")
     }
 
     /// Index of the first byte that does not start a valid UTF-8 sequence.

@@ -16,15 +16,24 @@ public final class CSVTable {
 
     /// The next data row, or nil at the end. A blank line at the very end is ignored.
     public func next() throws(CSVError) -> CSVRow? {
-        while let record = try reader.next() {
-            if record.fields.count == 1 && record.fields[0].isEmpty && header.names.count > 1 {
+        guard let line = try next(into: &scratch) else { return nil }
+        return CSVRow(header: header, values: scratch.fields, line: line)
+    }
+
+    private var scratch = RawFields()
+
+    /// The next data row's fields as bytes into `raw` (see ``RawFields``); its line, or nil at
+    /// the end. Checked as ``next()`` checks.
+    public func next(into raw: inout RawFields) throws(CSVError) -> Int? {
+        while let line = try reader.next(into: &raw) {
+            if raw.count == 1 && raw.field(0).isEmpty && header.names.count > 1 {
                 continue  // blank line
             }
-            guard record.fields.count == header.names.count else {
-                throw CSVError(file: path, line: record.line,
-                               message: "expected \(header.names.count) fields as in the header, found \(record.fields.count) (truncated or malformed line)")
+            guard raw.count == header.names.count else {
+                throw CSVError(file: path, line: line,
+                               message: "expected \(header.names.count) fields as in the header, found \(raw.count) (truncated or malformed line)")
             }
-            return CSVRow(header: header, values: record.fields, line: record.line)
+            return line
         }
         return nil
     }

@@ -22,12 +22,14 @@ final class ChildRowsReader: Sendable {
                     for entity in [Entity.conditions, .medications] {
                         let table = try export.open(entity)
                         headers[entity] = table.header
-                        while let row = try table.next() {
+                        let encounterColumn = table.header.position(of: "ENCOUNTER")!
+                        var fields = RawFields()
+                        while let line = try table.next(into: &fields) {
                             sequence += 1
                             var key = SortKey()
-                            key.add(row["ENCOUNTER"]!)
+                            key.add(bytes: fields.field(encounterColumn))
                             key.add(sequence)
-                            let payload = RowCodec.encode(entity: entity, facility: "", line: row.line, eventTime: nil, values: row.values)
+                            let payload = RowCodec.encode(entity: entity, facility: "", line: line, eventTime: nil, fields: fields)
                             try sorter?.add(key: key.bytes, payload: payload)
                         }
                     }

@@ -34,17 +34,22 @@ public final class FacilitySlicer {
         let patientVisits = ExternalSorter(memoryBudget: options.memoryBudget)
         let encounterTable = try export.open(.encounters)
         headers[.encounters] = encounterTable.header
-        while let row = try encounterTable.next() {
-            let id = row["Id"]!, facility = row["ORGANIZATION"]!
-            let time = EventTime.seconds(row["START"]!)
+        let column = { (name: String) in encounterTable.header.position(of: name)! }
+        let (idColumn, facilityColumn, startColumn, patientColumn) = (column("Id"), column("ORGANIZATION"), column("START"), column("PATIENT"))
+        var fields = RawFields()
+        while let line = try encounterTable.next(into: &fields) {
+            let id = fields.text(idColumn), facility = fields.text(facilityColumn)
+            let time = EventTime.seconds(fields.text(startColumn))
             let place = RowCodec.encode(entity: .encounters, facility: facility, line: 0, eventTime: time, values: [])
             try encounters.add(key: key { $0.add(id); $0.add(nextSequence()) }, payload: place)
             guard facilities.contains(facility) else {
                 summary.outsideSlices[.encounters, default: 0] += 1
                 continue
             }
-            try emit(.encounters, facility: facility, row: row.values, line: row.line, time: time, encounter: id, into: events, summary: &summary)
-            try patientVisits.add(key: key { $0.add(row["PATIENT"]!); $0.add(facility); $0.add(eventTime: time); $0.add(nextSequence()) },
+            try emit(.encounters, facility: facility, line: line, time: time, encounter: id,
+                     payload: RowCodec.encode(entity: .encounters, facility: facility, line: line, eventTime: time, fields: fields),
+                     into: events, summary: &summary)
+            try patientVisits.add(key: key { $0.add(fields.text(patientColumn)); $0.add(facility); $0.add(eventTime: time); $0.add(nextSequence()) },
                                   payload: place)
         }
 

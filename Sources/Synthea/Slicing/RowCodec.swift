@@ -24,6 +24,24 @@ enum RowCodec {
         return out
     }
 
+    /// The same encoding from a CSV record's bytes.
+    static func encode(entity: Entity, facility: String, line: Int, eventTime: Int64?, fields: RawFields) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(fields.bytes.count + 2 * fields.count + 64)
+        out.append(UInt8(Entity.allCases.firstIndex(of: entity)!))
+        appendVarint(UInt64(line), to: &out)
+        out.append(eventTime == nil ? 0 : 1)
+        if let eventTime { appendInt(eventTime, to: &out) }
+        appendString(facility, to: &out)
+        appendVarint(UInt64(fields.count), to: &out)
+        for index in 0..<fields.count {
+            let field = fields.field(index)
+            appendVarint(UInt64(field.count), to: &out)
+            out.append(contentsOf: field)
+        }
+        return out
+    }
+
     /// Everything but the values, and where they start.
     struct Header {
         var entity: Entity

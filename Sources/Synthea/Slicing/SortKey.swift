@@ -10,6 +10,12 @@ struct SortKey {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// A text component given as its UTF-8 bytes.
+    mutating func add(bytes text: ArraySlice<UInt8>) {
+        if !bytes.isEmpty { bytes.append(0) }
+        bytes.append(contentsOf: text)
+    }
+
     mutating func add(_ number: UInt64) {
         if !bytes.isEmpty { bytes.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) {
