@@ -43,8 +43,7 @@ public struct RecordMessageBuilder: Sendable {
             entity: record.entity, facility: record.facility, line: record.line, eventTime: record.eventTime,
             topic: topics[record.entity]!, partition: .byHash(Array(partitionKey.utf8)),
             key: Array(schema.naturalKey(of: record).utf8),
-            value: record.jsonObject(),
-            source: Self.source(facility: record.facility))
+            value: record.jsonObject())
     }
 }
 
@@ -60,7 +59,6 @@ public struct PreparedRecord: Sendable {
     var partition: PartitionChoice
     var key: [UInt8]
     var value: [UInt8]
-    var source: String
 
     /// The message, stamped (headers in the spec's order).
     public func message(ingestedAt: String, id: String) -> OutgoingMessage {
@@ -69,7 +67,7 @@ public struct PreparedRecord: Sendable {
             headers: [
                 KafkaHeader(CloudEventHeader.specVersion, "1.0"),
                 KafkaHeader(CloudEventHeader.id, id),
-                KafkaHeader(CloudEventHeader.source, source),
+                KafkaHeader(CloudEventHeader.source, RecordMessageBuilder.source(facility: facility)),
                 KafkaHeader(CloudEventHeader.type, entity.rawValue),
                 KafkaHeader(CloudEventHeader.time, ingestedAt),
                 KafkaHeader(CloudEventHeader.contentType, "application/json"),

@@ -99,7 +99,10 @@ public final class ExternalSorter {
 /// their next key (ties by run, so the merge is deterministic).
 public final class SortedRecordStream {
     private var sources: [RecordSource]
-    private var heads: [ExternalSorter.Record?]
+    /// Each source's next record, key and payload apart (nil payload: the source is done), so
+    /// that comparing heads never copies a record.
+    private var keys: [[UInt8]]
+    private var payloads: [[UInt8]?]
     /// Indexes of the sources with a record left, as a min-heap on their head's key.
     private var heap: [Int] = []
     private let owner: ExternalSorter  // keeps the run files alive
@@ -107,18 +110,27 @@ public final class SortedRecordStream {
     init(sources: [RecordSource], owner: ExternalSorter) throws {
         self.sources = sources
         self.owner = owner
-        heads = Array(repeating: nil, count: sources.count)
-        for i in sources.indices {
-            heads[i] = try sources[i].next()
-            if heads[i] != nil { push(i) }
+        keys = Array(repeating: [], count: sources.count)
+        payloads = Array(repeating: nil, count: sources.count)
+        for i in sources.indices where try load(i) { push(i) }
+    }
+
+    /// Reads source `i`'s next record into the heads; false when it has none left.
+    private func load(_ i: Int) throws -> Bool {
+        guard let record = try sources[i].next() else {
+            keys[i] = []
+            payloads[i] = nil
+            return false
         }
+        keys[i] = record.key
+        payloads[i] = record.payload
+        return true
     }
 
     public func next() throws -> ExternalSorter.Record? {
         guard let top = heap.first else { return nil }
-        let record = heads[top]
-        heads[top] = try sources[top].next()
-        if heads[top] == nil {
+        let record = ExternalSorter.Record(key: keys[top], payload: payloads[top]!)
+        if try !load(top) {
             let last = heap.removeLast()
             if !heap.isEmpty { heap[0] = last }
         }
@@ -127,7 +139,7 @@ public final class SortedRecordStream {
     }
 
     private func before(_ a: Int, _ b: Int) -> Bool {
-        let order = KeyOrder.compare(heads[a]!.key, heads[b]!.key)
+        let order = keys.withUnsafeBufferPointer { keys in KeyOrder.compare(keys[a], keys[b]) }
         return order != 0 ? order < 0 : a < b
     }
 
