@@ -117,6 +117,8 @@ public final class MessageSender: Sendable {
         let logger: Logger
         let locate: @Sendable (PreparedRecord) -> String
         var ids = MessageIDs()
+        /// The `ce_source` header of each facility, made once.
+        var sources: [String: KafkaHeader] = [:]
         var clockMillisecond = Date()
         var clockText: String
         var outcome = Outcome()
@@ -141,7 +143,12 @@ public final class MessageSender: Sendable {
                     clockMillisecond = now
                     clockText = CivilTime.formatTimestamp(now)
                 }
-                let message = record.message(ingestedAt: clockText, id: ids.next())
+                let source = sources[record.facility] ?? {
+                    let header = KafkaHeader(CloudEventHeader.source, RecordMessageBuilder.source(facility: record.facility))
+                    sources[record.facility] = header
+                    return header
+                }()
+                let message = record.message(ingestedAt: clockText, id: ids.next(), source: source)
                 outcome.sentBytes += (message.key?.count ?? 0) + (message.value?.count ?? 0)
                 do {
                     try producer.produce(message)

@@ -62,16 +62,21 @@ public struct PreparedRecord: Sendable {
 
     /// The message, stamped (headers in the spec's order).
     public func message(ingestedAt: String, id: String) -> OutgoingMessage {
+        message(ingestedAt: ingestedAt, id: id, source: KafkaHeader(CloudEventHeader.source, RecordMessageBuilder.source(facility: facility)))
+    }
+
+    /// The message, stamped, with its `ce_source` header given (senders keep one per facility).
+    public func message(ingestedAt: String, id: String, source: KafkaHeader) -> OutgoingMessage {
         OutgoingMessage(
             topic: topic, partition: partition, key: key, value: value,
             headers: [
-                KafkaHeader(CloudEventHeader.specVersion, "1.0"),
-                KafkaHeader(CloudEventHeader.id, id),
-                KafkaHeader(CloudEventHeader.source, RecordMessageBuilder.source(facility: facility)),
-                KafkaHeader(CloudEventHeader.type, entity.rawValue),
-                KafkaHeader(CloudEventHeader.time, ingestedAt),
-                KafkaHeader(CloudEventHeader.contentType, "application/json"),
+                Self.specVersion, KafkaHeader(CloudEventHeader.id, id), source, Self.types[entity]!,
+                KafkaHeader(CloudEventHeader.time, ingestedAt), Self.contentType,
             ]
         )
     }
+
+    private static let specVersion = KafkaHeader(CloudEventHeader.specVersion, "1.0")
+    private static let contentType = KafkaHeader(CloudEventHeader.contentType, "application/json")
+    private static let types = Dictionary(uniqueKeysWithValues: Entity.allCases.map { ($0, KafkaHeader(CloudEventHeader.type, $0.rawValue)) })
 }

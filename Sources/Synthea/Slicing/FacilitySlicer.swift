@@ -195,19 +195,19 @@ public final class FacilitySlicer {
 
     private func emit(_ entity: Entity, facility: String, line: Int, time: Int64?, encounter: String, payload: [UInt8],
                       into events: ExternalSorter, summary: inout SliceSummary) throws {
-        let rank = UInt64(Entity.allCases.firstIndex(of: entity)!)
+        let rank = UInt8(Entity.allCases.firstIndex(of: entity)!)
         let sortKey = key { k in
             switch options.order {
             case .eventTime:
                 // Organizations and providers first (time 0 flag), then by time, facility,
                 // encounter (a patient's empty id sorts before it), entity.
-                k.add(time == nil ? 0 : 1)
+                k.add(byte: time == nil ? 0 : 1)
                 k.add(eventTime: time)
                 k.add(facility)
                 k.add(encounter)
-                k.add(rank)
+                k.add(byte: rank)
             case .file:
-                k.add(rank)
+                k.add(byte: rank)
                 k.add(UInt64(line))
                 k.add(facility)
             }

@@ -16,6 +16,12 @@ struct SortKey {
         bytes.append(contentsOf: text)
     }
 
+    /// A small number (a flag, an entity's rank) in one byte.
+    mutating func add(byte: UInt8) {
+        if !bytes.isEmpty { bytes.append(0) }
+        bytes.append(byte)
+    }
+
     mutating func add(_ number: UInt64) {
         if !bytes.isEmpty { bytes.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) {
