@@ -14,11 +14,7 @@ enum RowCodec {
     static func encode(entity: Entity, facility: String, line: Int, eventTime: Int64?, values: [String]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.reduce(64) { $0 + $1.utf8.count + 4 })
-        out.append(UInt8(Entity.allCases.firstIndex(of: entity)!))
-        appendVarint(UInt64(line), to: &out)
-        out.append(eventTime == nil ? 0 : 1)
-        if let eventTime { appendInt(eventTime, to: &out) }
-        appendString(facility, to: &out)
+        appendPlace(rank(entity), line: line, eventTime: eventTime, facility: facility, to: &out)
         appendVarint(UInt64(values.count), to: &out)
         for value in values { appendString(value, to: &out) }
         return out
@@ -28,11 +24,7 @@ enum RowCodec {
     static func encode(entity: Entity, facility: String, line: Int, eventTime: Int64?, fields: RawFields) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(fields.bytes.count + 2 * fields.count + 64)
-        out.append(UInt8(Entity.allCases.firstIndex(of: entity)!))
-        appendVarint(UInt64(line), to: &out)
-        out.append(eventTime == nil ? 0 : 1)
-        if let eventTime { appendInt(eventTime, to: &out) }
-        appendString(facility, to: &out)
+        appendPlace(rank(entity), line: line, eventTime: eventTime, facility: facility, to: &out)
         appendVarint(UInt64(fields.count), to: &out)
         for index in 0..<fields.count {
             let field = fields.field(index)
@@ -40,6 +32,17 @@ enum RowCodec {
             out.append(contentsOf: field)
         }
         return out
+    }
+
+    private static func rank(_ entity: Entity) -> UInt8 { UInt8(Entity.allCases.firstIndex(of: entity)!) }
+
+    /// What precedes the values: the entity's rank, line, event time and facility.
+    private static func appendPlace(_ rank: UInt8, line: Int, eventTime: Int64?, facility: String, to out: inout [UInt8]) {
+        out.append(rank)
+        appendVarint(UInt64(line), to: &out)
+        out.append(eventTime == nil ? 0 : 1)
+        if let eventTime { appendInt(eventTime, to: &out) }
+        appendString(facility, to: &out)
     }
 
     /// Everything but the values, and where they start.
@@ -67,11 +70,7 @@ enum RowCodec {
         let header = header(bytes)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + facility.utf8.count + 9)
-        out.append(bytes[0])
-        appendVarint(UInt64(header.line), to: &out)
-        out.append(eventTime == nil ? 0 : 1)
-        if let eventTime { appendInt(eventTime, to: &out) }
-        appendString(facility, to: &out)
+        appendPlace(bytes[0], line: header.line, eventTime: eventTime, facility: facility, to: &out)
         out.append(contentsOf: bytes[header.valuesStart...])
         return out
     }
