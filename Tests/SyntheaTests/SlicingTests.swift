@@ -111,7 +111,7 @@ struct SlicingTests {
         #expect(spilled.count == rowsBesidesPatients + patientRows, "every generated record is in some slice")
         let (a, b) = (rendered(spilled), rendered(inMemory))
         #expect(a.count == b.count)
-        if let first = zip(a, b).firstIndex(where: { $0 != $1 }) {
+        if let first = a.indices.first(where: { $0 < b.count && a[$0] != b[$0] }) {
             Issue.record("record \(first) depends on the sort memory: \(a[first]) vs \(b[first])")
         }
         for record in spilled {
