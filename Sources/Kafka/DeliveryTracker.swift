@@ -31,13 +31,20 @@ final class DeliveryTracker: Sendable {
         statistics.withLock { $0.inFlight -= 1 }
     }
 
-    /// Called from the delivery-report callback.
+    /// Called from the delivery-report callback. A success nobody waits for is only counted
+    /// (the common case, once per message: no report is built for it).
     func report(_ message: UnsafePointer<rd_kafka_message_t>) {
         let m = message.pointee
+        let failed = m.err.isError
+        if !failed, m._private == nil, handler == nil {
+            statistics.withLock {
+                $0.inFlight -= 1
+                $0.delivered += 1
+            }
+            return
+        }
         let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
-        let error: KafkaError? = m.err.isError
-            ? KafkaError(.delivery, m.err, "delivery to \(topic)/\(m.partition) failed")
-            : nil
+        let error: KafkaError? = failed ? KafkaError(.delivery, m.err, "delivery to \(topic)/\(m.partition) failed") : nil
         let report = DeliveryReport(topic: topic, partition: m.partition, offset: error == nil ? m.offset : -1, error: error)
         statistics.withLock {
             $0.inFlight -= 1

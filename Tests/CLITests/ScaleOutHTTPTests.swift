@@ -35,22 +35,25 @@ struct ScaleOutHTTPTests {
             try ConsumerProcess(["--state-dir", "\(work)/\(name)", "--brokers", broker.bootstrap, "--topics", topicsDirectory, "--group", "web",
                                  "--batch-size", "100", "--http", "127.0.0.1:0"] + extra, logs: "\(work)/\(name)", environment: environment)
         }
-        // Batch 2 is held open until the test has seen the restore in progress (at most 120 s:
-        // the suite's other tests may keep this one from running for a while).
+        // Batch 2 is held open until the test has seen the restore in progress (at most 600 s:
+        // at the start of a full run the suite's other tests have kept this one's task from
+        // running for over 120 s; the hold ends as soon as the restore has been seen).
         let release = "\(work)/release-hold"
         let a = try instance("a", ["--snapshot-every", "1s", "--snapshot-dir", "\(work)/snapshots"],
-                             environment: ["EMR_FAULT_HOLD_BEFORE_COMMIT": "2:120:\(release)"])
+                             environment: ["EMR_FAULT_HOLD_BEFORE_COMMIT": "2:600:\(release)"])
         let portA = try #require(HTTP.port(of: a), "\(context): \(a.stderr.suffix(1_000))")
         let baseA = "http://127.0.0.1:\(portA)"
         var restoring = (ready: HTTP.Reply(status: 0, body: Data()), remaining: 0.0)
-        let restoreDeadline = Date().addingTimeInterval(120)
+        var lastSeen = "no answer yet"
+        let restoreDeadline = Date().addingTimeInterval(600)
         while Date() < restoreDeadline {
             let ready = try await HTTP.get("\(baseA)/readyz")
             let remaining = HTTP.sum("emr_restore_records_remaining", in: try await HTTP.get("\(baseA)/metrics").text)
+            lastSeen = "readyz \(ready.status) \(ready.text), emr_restore_records_remaining \(remaining), at \(Date())"
             if (ready.json["reason"] as? String ?? "").hasPrefix("restoring tasks"), remaining > 0 { restoring = (ready, remaining); break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(restoring.ready.status == 503, "\(context): never seen restoring: \(restoring.ready.text) \(a.stderr.suffix(1_000))")
+        #expect(restoring.ready.status == 503, "\(context): never seen restoring; last seen: \(lastSeen); \(a.stderr.suffix(1_000))")
         #expect(restoring.remaining > 0 && restoring.remaining <= Double(produced), "\(context): \(restoring.remaining) of \(produced) remaining")
         _ = FileManager.default.createFile(atPath: release, contents: nil)
 
