@@ -27,6 +27,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(name: "CStdio"),
 
         // Kafka: safe Swift over librdkafka (producer, consumer, admin, embedded broker, topics as code).
         .target(
@@ -76,6 +77,7 @@ let package = Package(
         .executableTarget(
             name: "emr",
             dependencies: [
+                "CStdio",
                 "Kafka",
                 "Synthea",
                 "Pipeline",

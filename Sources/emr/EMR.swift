@@ -1,4 +1,5 @@
 import ArgumentParser
+import CStdio
 import Foundation
 
 /// The `emr` command tree.
@@ -20,6 +21,7 @@ struct EMR: AsyncParsableCommand {
 @main
 enum EntryPoint {
     static func main() async {
+        emr_line_buffer_stdout()
         do {
             var command = try EMR.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
