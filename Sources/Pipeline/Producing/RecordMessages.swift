@@ -30,11 +30,6 @@ public struct RecordMessageBuilder: Sendable {
     /// The `ce_source` of a facility's producer.
     public static func source(facility: String) -> String { "/emr-stream/facilities/\(facility)" }
 
-    /// The message of a record, stamped with its ingestion time and id.
-    public func message(for record: SlicedRecord, ingestedAt: String, id: String) -> OutgoingMessage {
-        prepare(record).message(ingestedAt: ingestedAt, id: id)
-    }
-
     /// Everything of a record's message but what is stamped when it is sent (`ce_time`, `ce_id`).
     public func prepare(_ record: SlicedRecord) -> PreparedRecord {
         let schema = EntitySchema.of(record.entity)
@@ -60,12 +55,8 @@ public struct PreparedRecord: Sendable {
     var key: [UInt8]
     var value: [UInt8]
 
-    /// The message, stamped (headers in the spec's order).
-    public func message(ingestedAt: String, id: String) -> OutgoingMessage {
-        message(ingestedAt: ingestedAt, id: id, source: KafkaHeader(CloudEventHeader.source, RecordMessageBuilder.source(facility: facility)))
-    }
-
-    /// The message, stamped, with its `ce_source` header given (senders keep one per facility).
+    /// The message, stamped (headers in the spec's order), with its `ce_source` header given
+    /// (senders make one per facility).
     public func message(ingestedAt: String, id: String, source: KafkaHeader) -> OutgoingMessage {
         OutgoingMessage(
             topic: topic, partition: partition, key: key, value: value,

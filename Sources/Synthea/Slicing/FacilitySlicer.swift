@@ -146,21 +146,21 @@ public final class FacilitySlicer {
                               summary: inout SliceSummary) throws {
         var visit = try visits.next()
         while let record = try patients.next() {
-            let patient = RowCodec.decode(record.payload)
-            let id = patient.values[headers[.patients]!.position(of: "Id")!]
-            let idBytes = Array(id.utf8)
+            let patient = RowCodec.header(record.payload)
+            let idBytes = SortKeyPrefix.first(of: record.key)
             while let v = visit, SortKeyPrefix.compare(v.key, idBytes) < 0 {
                 visit = try visits.next()  // visits of a patient missing from patients.csv
             }
             var lastFacility: String?
             var published = false
             while let v = visit, SortKeyPrefix.compare(v.key, idBytes) == 0 {
-                let first = RowCodec.decode(v.payload)
+                let first = RowCodec.header(v.payload)
                 if first.facility != lastFacility {
                     lastFacility = first.facility
                     published = true
-                    try emit(.patients, facility: first.facility, row: patient.values, line: patient.line,
-                             time: first.eventTime, encounter: "", into: events, summary: &summary)
+                    try emit(.patients, facility: first.facility, line: patient.line, time: first.eventTime, encounter: "",
+                             payload: RowCodec.placing(record.payload, facility: first.facility, eventTime: first.eventTime),
+                             into: events, summary: &summary)
                 }
                 visit = try visits.next()
             }

@@ -3,14 +3,6 @@
 /// record of an export passes through the sorter's spill files, and fixed 8-byte lengths made
 /// up a quarter of their bytes.
 enum RowCodec {
-    struct Decoded {
-        var entity: Entity
-        var facility: String
-        var line: Int
-        var eventTime: Int64?
-        var values: [String]
-    }
-
     static func encode(entity: Entity, facility: String, line: Int, eventTime: Int64?, values: [String]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.reduce(64) { $0 + $1.utf8.count + 4 })
@@ -108,22 +100,6 @@ enum RowCodec {
             }
         }
         return out
-    }
-
-    static func decode(_ bytes: [UInt8]) -> Decoded {
-        var position = 0
-        let entity = Entity.allCases[Int(bytes[0])]
-        position = 1
-        let line = Int(readVarint(bytes, &position))
-        let hasTime = bytes[position] == 1
-        position += 1
-        let time = hasTime ? readInt(bytes, &position) : 0
-        let facility = readString(bytes, &position)
-        let count = Int(readVarint(bytes, &position))
-        var values: [String] = []
-        values.reserveCapacity(count)
-        for _ in 0..<count { values.append(readString(bytes, &position)) }
-        return Decoded(entity: entity, facility: facility, line: line, eventTime: hasTime ? time : nil, values: values)
     }
 
     private static func appendInt(_ value: Int64, to out: inout [UInt8]) {

@@ -16,14 +16,6 @@ public enum JSONText {
         }
     }
 
-    /// An object of string values under keys encoded once.
-    public static func object(keys: ObjectKeys, values: [String]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(values.reduce(keys.byteCount + 2) { $0 + $1.utf8.count + 2 })
-        appendObject(keys: keys, count: values.count, to: &out) { i, out in appendString(values[i], to: &out) }
-        return out
-    }
-
     /// An object of `count` string values under `keys`; `value(i, &out)` appends the i-th
     /// value's literal.
     static func appendObject(keys: ObjectKeys, count: Int, to out: inout [UInt8], value: (Int, inout [UInt8]) -> Void) {
