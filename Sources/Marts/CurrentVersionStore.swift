@@ -16,8 +16,8 @@ struct CurrentVersionStore {
     }
 
     /// Inserts or replaces the current version (dimension reference flags are kept).
-    func write(_ record: StagedRecord, at position: SourcePosition) throws {
-        try database.prepare(Self.upsertSQL[record.entity]!).bind(Self.values(of: record, at: position)).run()
+    func write(_ version: CurrentVersion) throws {
+        try database.prepare(Self.upsertSQL[version.record.entity]!).bind(version.row).run()
     }
 
     private static let positionSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in

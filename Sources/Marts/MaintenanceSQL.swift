@@ -1,89 +1,219 @@
 import State
 
 extension MartMaintainer {
-    /// The statements of incremental maintenance, prepared once per connection. In every
-    /// statement about one fact, `?1` is its natural key.
+    /// The statements of set-based maintenance, prepared once per connection: each works on
+    /// the whole batch through the connection's temporary tables (``Work``). Joins start from
+    /// the batch's small tables (`CROSS JOIN` fixes SQLite's loop order: without statistics it
+    /// would scan a whole current-version table instead), so no statement reads more than what
+    /// the batch touches (held by a test).
     enum SQL {
-        /// `INSERT` (or `INSERT OR REPLACE`) of the rows of record `?1` into a row-level mart,
-        /// from the mart's declared derivation.
-        private static func insertRows(of mart: MartDefinition, replacing: Bool = false) -> String {
-            guard let select = mart.rowsSQL(key: "?1") else { preconditionFailure("\(mart.name) is not a row-level mart") }
-            return "INSERT \(replacing ? "OR REPLACE " : "")INTO \(mart.name) \(select)"
+        /// The temporary tables of a batch, emptied before and after each (``clear``).
+        enum Work {
+            /// Natural keys of the current versions the batch replaces or adds, per entity.
+            static func changed(_ entity: String) -> String { "temp.batch_changed_\(entity)" }
+            /// Natural keys of the facts to rebuild, per fact entity.
+            static func rebuilt(_ entity: String) -> String { "temp.batch_rebuilt_\(entity)" }
+            static let previousPatients = "temp.batch_previous_patients"
+            /// Patients whose facts all change: new ones, and those whose birth date changed.
+            static let refreshedPatients = "temp.batch_refreshed_patients"
+            /// Encounters whose previous encounter may have changed (only their days between do).
+            static let successors = "temp.batch_successors"
+            static let encounterContributions = "temp.batch_encounter_contributions"
+            static let medicationContributions = "temp.batch_medication_contributions"
+            static let conditionReferences = "temp.batch_condition_references"
+            static let medicationReferences = "temp.batch_medication_references"
+
+            static let entities = ["patients", "organizations", "providers", "encounters", "conditions", "medications"]
+            static let facts = ["encounters", "conditions", "medications"]
+
+            static var keyTables: [String] { entities.map(changed) + facts.map(rebuilt) + [refreshedPatients, successors] }
+            static var all: [String] {
+                keyTables + [previousPatients, encounterContributions, medicationContributions, conditionReferences, medicationReferences]
+            }
+
+            /// `CREATE TEMP TABLE` for every table (in memory: `temp_store` is set by the caller).
+            static let create: String = {
+                var sql = keyTables.map { "CREATE TEMP TABLE IF NOT EXISTS \(bare($0)) (natural_key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;" }
+                sql += [
+                    "CREATE TEMP TABLE IF NOT EXISTS \(bare(previousPatients)) (natural_key TEXT PRIMARY KEY NOT NULL, existed INTEGER NOT NULL, birth_date TEXT) WITHOUT ROWID;",
+                    """
+                    CREATE TEMP TABLE IF NOT EXISTS \(bare(encounterContributions)) (sign INTEGER NOT NULL, encounter_class TEXT, start_date TEXT,
+                        readmission INTEGER NOT NULL, total_claim_cost TEXT, age_group_id INTEGER, patient_id TEXT, duration_seconds INTEGER NOT NULL,
+                        has_stop INTEGER NOT NULL);
+                    """,
+                    """
+                    CREATE TEMP TABLE IF NOT EXISTS \(bare(medicationContributions)) (sign INTEGER NOT NULL, medication_code TEXT,
+                        medication_description TEXT, age_group_id INTEGER, start_date TEXT, dispenses INTEGER NOT NULL);
+                    """,
+                    """
+                    CREATE TEMP TABLE IF NOT EXISTS \(bare(conditionReferences)) (sign INTEGER NOT NULL, condition_code TEXT,
+                        condition_description TEXT, condition_description_type TEXT);
+                    """,
+                    "CREATE TEMP TABLE IF NOT EXISTS \(bare(medicationReferences)) (sign INTEGER NOT NULL, medication_code TEXT, medication_description TEXT);",
+                ]
+                return sql.joined(separator: "\n")
+            }()
+
+            static let clear = all.map { SQLText("DELETE FROM \($0)") }
+
+            private static func bare(_ table: String) -> String { String(table.dropFirst("temp.".count)) }
         }
-        static let replacePatient = SQLText(insertRows(of: MartCatalog.dimPatients, replacing: true))
-        static let replaceOrganization = SQLText(insertRows(of: MartCatalog.dimOrganizations, replacing: true))
-        static let replaceProvider = SQLText(insertRows(of: MartCatalog.dimProviders, replacing: true))
 
-        static let birthDate = SQLText("SELECT birth_date FROM current_patients WHERE natural_key = ?1")
+        static let changedKey: [String: SQLText] = Dictionary(uniqueKeysWithValues: Work.entities.map {
+            ($0, SQLText("INSERT OR IGNORE INTO \(Work.changed($0)) (natural_key) VALUES (?1)"))
+        })
 
-        // Dependents.
-        static let conditionsOfEncounter = SQLText("SELECT natural_key FROM current_conditions WHERE encounter_id = ?1")
-        static let encountersOfPatient = SQLText("SELECT natural_key FROM current_encounters WHERE patient_id = ?1")
-        static let conditionsOfPatient = SQLText("""
-            SELECT natural_key FROM current_conditions WHERE patient_id = ?1
-            UNION SELECT c.natural_key FROM current_encounters e JOIN current_conditions c ON c.encounter_id = e.natural_key
-            WHERE e.patient_id = ?1
+        private static func keys(_ table: String) -> String { "SELECT natural_key FROM \(table)" }
+
+        // MARK: Before the current versions are replaced
+
+        /// The encounters next in the chain of each changed encounter (same patient,
+        /// organization and class, at the first start after it). Run before the new versions
+        /// are written (their old places) and after (their new places).
+        static let chainSuccessors = SQLText("""
+            INSERT OR IGNORE INTO \(Work.successors)
+            SELECT n.natural_key FROM \(Work.changed("encounters")) k
+                CROSS JOIN current_encounters e ON e.natural_key = k.natural_key
+                CROSS JOIN current_encounters n ON n.patient_id = e.patient_id AND n.organization_id = e.organization_id
+                    AND n.class_name = e.class_name
+                    AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.patient_id = e.patient_id
+                                      AND o.organization_id = e.organization_id AND o.class_name = e.class_name AND o.start_at > e.start_at)
             """)
-        static let medicationsOfPatient = SQLText("SELECT natural_key FROM current_medications WHERE patient_id = ?1")
-        static let chainPosition = SQLText("SELECT patient_id, organization_id, class_name, start_at FROM current_encounters WHERE natural_key = ?1")
-        static let nextInChain = SQLText("""
-            SELECT natural_key FROM current_encounters WHERE patient_id = :patient AND organization_id = :organization AND class_name = :class
-              AND start_at = (SELECT min(start_at) FROM current_encounters
-                              WHERE patient_id = :patient AND organization_id = :organization AND class_name = :class AND start_at > :start)
+
+        /// Whether each changed patient existed, and its birth date.
+        static let previousPatients = SQLText("""
+            INSERT INTO \(Work.previousPatients) (natural_key, existed, birth_date)
+            SELECT k.natural_key, p.natural_key IS NOT NULL, p.birth_date
+            FROM \(Work.changed("patients")) k LEFT JOIN current_patients p ON p.natural_key = k.natural_key
             """)
 
-        // RETURNING lists plain columns only: SQLite 3.40 (Debian 12) evaluates comparisons and
-        // IS NULL tests in a RETURNING clause wrongly (`30 <= 7` comes back true), so anything
-        // derived is computed by the caller.
+        /// A changed condition or medication gives its reference back to the distinct dimension
+        /// (its description may change); it is counted again below while its patient is present.
+        static let releaseConditionReferences = SQLText("""
+            INSERT INTO \(Work.conditionReferences) (sign, condition_code, condition_description, condition_description_type)
+            SELECT -1, condition_code, coalesce(condition_description, ''), condition_description_type FROM current_conditions
+            WHERE natural_key IN (\(keys(Work.changed("conditions")))) AND counted_in_dim = 1
+            """)
+        static let uncountConditions = SQLText("""
+            UPDATE current_conditions SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.changed("conditions")))) AND counted_in_dim = 1
+            """)
+        static let releaseMedicationReferences = SQLText("""
+            INSERT INTO \(Work.medicationReferences) (sign, medication_code, medication_description)
+            SELECT -1, medication_code, coalesce(medication_description, '') FROM current_medications
+            WHERE natural_key IN (\(keys(Work.changed("medications")))) AND counted_in_dim = 1
+            """)
+        static let uncountMedications = SQLText("""
+            UPDATE current_medications SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.changed("medications")))) AND counted_in_dim = 1
+            """)
 
-        /// What an encounter fact adds to the aggregates: class, start date, days between
-        /// encounters, claim cost, age group, patient, start, stop.
-        private static let encounterContribution = """
-            RETURNING encounter_class, start_date, days_between_encounters, total_claim_cost, age_group_id, patient_id, start_at, stop_at
+        // MARK: After: what depends on the changes
+
+        /// Dimensions that copy a current version are replaced whole.
+        static let replaceDimensions: [SQLText] = [
+            (MartCatalog.dimPatients, "patients"), (MartCatalog.dimOrganizations, "organizations"), (MartCatalog.dimProviders, "providers"),
+        ].map { mart, entity in SQLText("INSERT OR REPLACE INTO \(mart.name) \(mart.rowsSQL(keysIn: Work.changed(entity))!)") }
+
+        static let refreshedPatients = SQLText("""
+            INSERT INTO \(Work.refreshedPatients) (natural_key)
+            SELECT o.natural_key FROM \(Work.previousPatients) o CROSS JOIN current_patients p ON p.natural_key = o.natural_key
+            WHERE NOT o.existed OR p.birth_date IS NOT o.birth_date
+            """)
+
+        /// In order: every fact of a changed record or a refreshed patient, the conditions of
+        /// those encounters (they join the encounter's fact), then the encounters after a
+        /// changed one in its chain (their conditions do not change).
+        static let collectRebuilt: [SQLText] = [
+            "INSERT OR IGNORE INTO \(Work.rebuilt("encounters")) \(keys(Work.changed("encounters")))",
             """
-        /// What a medication fact adds to the top medications: code, description, age group,
-        /// start date, dispenses.
-        private static let medicationContribution = "RETURNING medication_code, medication_description, age_group_id, start_date, dispenses"
+            INSERT OR IGNORE INTO \(Work.rebuilt("encounters"))
+            SELECT e.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_encounters e ON e.patient_id = r.natural_key
+            """,
+            "INSERT OR IGNORE INTO \(Work.rebuilt("conditions")) \(keys(Work.changed("conditions")))",
+            """
+            INSERT OR IGNORE INTO \(Work.rebuilt("conditions"))
+            SELECT c.natural_key FROM \(Work.rebuilt("encounters")) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key
+            """,
+            """
+            INSERT OR IGNORE INTO \(Work.rebuilt("conditions"))
+            SELECT c.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_conditions c ON c.patient_id = r.natural_key
+            """,
+            "INSERT OR IGNORE INTO \(Work.rebuilt("medications")) \(keys(Work.changed("medications")))",
+            """
+            INSERT OR IGNORE INTO \(Work.rebuilt("medications"))
+            SELECT m.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_medications m ON m.patient_id = r.natural_key
+            """,
+        ].map(SQLText.init)
+        static let addSuccessors = SQLText("INSERT OR IGNORE INTO \(Work.rebuilt("encounters")) \(keys(Work.successors))")
 
-        // Facts (RETURNING their contribution).
-        static let insertEncounterFact = SQLText("\(insertRows(of: MartCatalog.encounters)) \(encounterContribution)")
-        /// An encounter fact's readmission group (class, start date) and days between.
-        static let encounterDaysBetween = SQLText(
-            "SELECT encounter_class, start_date, days_between_encounters FROM fact_patient_encounters WHERE encounter_id = ?1")
-        /// An encounter fact whose previous encounter changed: the days between again, returned.
-        static let refreshDaysBetween = SQLText("""
-            UPDATE fact_patient_encounters SET days_between_encounters =
-                (SELECT \(MartQueries.daysBetweenEncounters("e")) FROM current_encounters e WHERE e.natural_key = ?1)
-            WHERE encounter_id = ?1
-            RETURNING days_between_encounters
+        // MARK: Retraction (from the stored fact rows) and application (from the current versions)
+
+        /// What an encounter fact adds to the aggregates, signed: the readmission flag as in
+        /// ``MartQueries/readmissionFlag(windowDays:)`` (window `?1`), the duration as in
+        /// ``ReportSummaries/durationSeconds``.
+        private static func encounterContributions(sign: Int) -> SQLText {
+            SQLText("""
+                INSERT INTO \(Work.encounterContributions) (sign, encounter_class, start_date, readmission, total_claim_cost, age_group_id,
+                    patient_id, duration_seconds, has_stop)
+                SELECT \(sign), encounter_class, start_date, coalesce(days_between_encounters <= ?1, 0), total_claim_cost, age_group_id,
+                    patient_id, CASE WHEN stop_at IS NULL THEN 0 ELSE \(ReportSummaries.durationSeconds) END, stop_at IS NOT NULL
+                FROM fact_patient_encounters WHERE encounter_id IN (\(keys(Work.rebuilt("encounters"))))
+                """)
+        }
+        static let retractedEncounters = encounterContributions(sign: -1)
+        static let appliedEncounters = encounterContributions(sign: 1)
+        static let deleteEncounterFacts = SQLText(
+            "DELETE FROM fact_patient_encounters WHERE encounter_id IN (\(keys(Work.rebuilt("encounters"))))")
+        static let insertEncounterFacts = SQLText(
+            "INSERT INTO fact_patient_encounters \(MartCatalog.encounters.rowsSQL(keysIn: Work.rebuilt("encounters"))!)")
+
+        static let deleteConditionFacts = SQLText("""
+            DELETE FROM fact_patient_conditions WHERE (encounter_id, condition_code) IN (
+                SELECT encounter_id, condition_code FROM current_conditions WHERE natural_key IN (\(keys(Work.rebuilt("conditions")))))
             """)
-        static let deleteEncounterFact = SQLText("DELETE FROM fact_patient_encounters WHERE encounter_id = ?1 \(encounterContribution)")
-        static let insertConditionFact = SQLText(insertRows(of: MartCatalog.conditions))
-        static let deleteConditionFact = SQLText("DELETE FROM fact_patient_conditions WHERE encounter_id = ?1 AND condition_code = ?2")
-        static let insertMedicationFact = SQLText("\(insertRows(of: MartCatalog.medications)) \(medicationContribution)")
-        static let deleteMedicationFact = SQLText("DELETE FROM fact_patient_medications WHERE patient_medication_id = ?1 \(medicationContribution)")
+        static let insertConditionFacts = SQLText(
+            "INSERT INTO fact_patient_conditions \(MartCatalog.conditions.rowsSQL(keysIn: Work.rebuilt("conditions"))!)")
+
+        private static let rebuiltMedicationIDs = """
+            SELECT m.patient_medication_id FROM \(Work.rebuilt("medications")) k CROSS JOIN current_medications m ON m.natural_key = k.natural_key
+            """
+        /// What a medication fact adds to the top medications, signed.
+        private static func medicationContributions(sign: Int) -> SQLText {
+            SQLText("""
+                INSERT INTO \(Work.medicationContributions) (sign, medication_code, medication_description, age_group_id, start_date, dispenses)
+                SELECT \(sign), medication_code, coalesce(medication_description, ''), age_group_id, start_date, coalesce(dispenses, 0)
+                FROM fact_patient_medications WHERE patient_medication_id IN (\(rebuiltMedicationIDs))
+                """)
+        }
+        static let retractedMedications = medicationContributions(sign: -1)
+        static let appliedMedications = medicationContributions(sign: 1)
+        static let deleteMedicationFacts = SQLText(
+            "DELETE FROM fact_patient_medications WHERE patient_medication_id IN (\(rebuiltMedicationIDs))")
+        static let insertMedicationFacts = SQLText(
+            "INSERT INTO fact_patient_medications \(MartCatalog.medications.rowsSQL(keysIn: Work.rebuilt("medications"))!)")
 
         // Distinct dimensions: a current condition or medication counts once while its patient is
-        // present. Counting is idempotent (`counted_in_dim = 0`): the conditions of a new
-        // encounter, counted already, are applied again without having been retracted.
-        static let currentCondition = SQLText("""
-            SELECT encounter_id, condition_code, coalesce(condition_description, ''), condition_description_type, counted_in_dim
-            FROM current_conditions WHERE natural_key = ?1
+        // present (`counted_in_dim` says whether it does).
+        private static let uncountedConditions = """
+            FROM current_conditions c WHERE c.natural_key IN (\(keys(Work.rebuilt("conditions")))) AND c.counted_in_dim = 0
+              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = c.patient_id)
+            """
+        static let countConditionReferences = SQLText("""
+            INSERT INTO \(Work.conditionReferences) (sign, condition_code, condition_description, condition_description_type)
+            SELECT 1, c.condition_code, coalesce(c.condition_description, ''), c.condition_description_type \(uncountedConditions)
             """)
-        static let countCondition = SQLText("""
-            UPDATE current_conditions SET counted_in_dim = 1 WHERE natural_key = ?1 AND counted_in_dim = 0
-              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = current_conditions.patient_id)
-            RETURNING condition_code, condition_description, condition_description_type
+        static let countConditions = SQLText("""
+            UPDATE current_conditions SET counted_in_dim = 1 WHERE natural_key IN (SELECT c.natural_key \(uncountedConditions))
             """)
-        static let uncountCondition = SQLText("UPDATE current_conditions SET counted_in_dim = 0 WHERE natural_key = ?1")
-        static let currentMedication = SQLText("""
-            SELECT patient_medication_id, medication_code, coalesce(medication_description, ''), counted_in_dim
-            FROM current_medications WHERE natural_key = ?1
+        private static let uncountedMedications = """
+            FROM current_medications m WHERE m.natural_key IN (\(keys(Work.rebuilt("medications")))) AND m.counted_in_dim = 0
+              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = m.patient_id)
+            """
+        static let countMedicationReferences = SQLText("""
+            INSERT INTO \(Work.medicationReferences) (sign, medication_code, medication_description)
+            SELECT 1, m.medication_code, coalesce(m.medication_description, '') \(uncountedMedications)
             """)
-        static let countMedication = SQLText("""
-            UPDATE current_medications SET counted_in_dim = 1 WHERE natural_key = ?1 AND counted_in_dim = 0
-            RETURNING medication_code, medication_description
+        static let countMedications = SQLText("""
+            UPDATE current_medications SET counted_in_dim = 1 WHERE natural_key IN (SELECT m.natural_key \(uncountedMedications))
             """)
-        static let uncountMedication = SQLText("UPDATE current_medications SET counted_in_dim = 0 WHERE natural_key = ?1")
     }
 }

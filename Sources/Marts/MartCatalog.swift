@@ -35,7 +35,7 @@ public enum MartCatalog {
             .integer("age_group_id"), .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
             .double("days_between_encounters"),
         ], storage: .rowid,
-        derivation: .rows { key, _ in MartQueries.encounters(filter: MartQueries.only(key, in: "e")) })
+        derivation: .rows { filter, _ in MartQueries.encounters(filter: MartQueries.only(filter, in: "e")) })
     public static let readmissions = MartDefinition(
         "fact_patient_encounter_readmissions", .aggregate, grain: ["encounter_class", "start_date"], columns: [
             .text("encounter_class"), .date("start_date"), .integer("readmission_encounter_count").required,
@@ -58,7 +58,7 @@ public enum MartCatalog {
             .double("patient_age_at_condition_stop_years"), .double("condition_duration_hours"), .integer("age_group_id"),
             .text("age_group_name"), .text("age_group_description"), .text("encounter_class"), .timestamp("ingested_at"),
         ], storage: .rowid,
-        derivation: .rows { key, inputs in MartQueries.conditions(filter: MartQueries.only(key, in: "c"), encounterFacts: inputs.encounterFacts) })
+        derivation: .rows { filter, inputs in MartQueries.conditions(filter: MartQueries.only(filter, in: "c"), encounterFacts: inputs.encounterFacts) })
     public static let medications = MartDefinition(
         "fact_patient_medications", .fact, grain: ["patient_medication_id"], columns: [
             .text("patient_medication_id"), .text("patient_id"), .text("payer_id"), .text("encounter_id"), .text("medication_code"),
@@ -68,7 +68,7 @@ public enum MartCatalog {
             .double("patient_age_at_medication_stop_years"), .double("medication_duration_hours"), .integer("age_group_id"),
             .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
         ], storage: .rowid,
-        derivation: .rows { key, _ in MartQueries.medications(filter: MartQueries.only(key, in: "m")) })
+        derivation: .rows { filter, _ in MartQueries.medications(filter: MartQueries.only(filter, in: "m")) })
     public static let topMedications = MartDefinition(
         "fact_top_medications_by_patient_age_group", .aggregate,
         grain: ["medication_code", "medication_description", "age_group_id", "start_date"], columns: [
@@ -89,8 +89,8 @@ public enum MartCatalog {
     /// column is the record's natural key).
     private static func currentVersionDimension(_ name: String, of entity: String, _ columns: [MartColumn]) -> MartDefinition {
         let names = columns.map(\.name)
-        return MartDefinition(name, .dimension, grain: [names[0]], columns: columns, derivation: .rows { key, _ in
-            MartQueries.dimension(names, from: entity, filter: MartQueries.only(key, in: nil))
+        return MartDefinition(name, .dimension, grain: [names[0]], columns: columns, derivation: .rows { filter, _ in
+            MartQueries.dimension(names, from: entity, filter: MartQueries.only(filter, in: nil))
         })
     }
 }

@@ -26,10 +26,9 @@ public struct MartDefinition: Sendable, Hashable {
 
     /// How a mart's rows derive from the current-version tables (spec sections 6 and 7).
     enum Derivation: Sendable {
-        /// One row per current record. The SQL selects the rows of the record whose natural key
-        /// is the given SQL expression (a parameter such as `?1`), or of every record for nil:
-        /// incremental maintenance runs it per key, `emr verify` for all.
-        case rows(@Sendable (_ key: String?, _ inputs: MartInputs) -> String)
+        /// One row per current record. The SQL selects the rows of the records the filter names:
+        /// incremental maintenance runs it for the records a batch changed, `emr verify` for all.
+        case rows(@Sendable (_ filter: RowFilter, _ inputs: MartInputs) -> String)
         /// Groups of facts: a batch GROUP BY (incremental maintenance keeps counted deltas
         /// instead, so `emr verify` checks one against the other). Partial rows of the same
         /// group (from several task files) combine column by column with `combine`'s SQL
@@ -79,14 +78,15 @@ public struct MartDefinition: Sendable, Hashable {
     /// computed from the current versions and the facts named in `inputs`.
     func batchSQL(_ inputs: MartInputs) -> String {
         switch derivation {
-        case .rows(let select): select(nil, inputs)
+        case .rows(let select): select(.all, inputs)
         case .groups(let select, _): select(inputs)
         }
     }
 
-    /// The rows of one record (natural key `key`, an SQL expression); nil for an aggregate.
-    func rowsSQL(key: String, _ inputs: MartInputs = .live) -> String? {
-        if case .rows(let select) = derivation { return select(key, inputs) }
+    /// The rows of the records whose natural keys are listed in `table` (a one-column table
+    /// of `natural_key`s); nil for an aggregate.
+    func rowsSQL(keysIn table: String, _ inputs: MartInputs = .live) -> String? {
+        if case .rows(let select) = derivation { return select(.keysIn(table), inputs) }
         return nil
     }
 
@@ -101,6 +101,14 @@ public struct MartDefinition: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }
 
+/// Which current records a row-level derivation selects.
+enum RowFilter: Sendable {
+    /// Every one (the batch definition).
+    case all
+    /// Those whose natural key is in the one-column table named (`natural_key`).
+    case keysIn(String)
+}
+
 /// What a batch definition reads besides the current versions: the facts the aggregates and
 /// the condition facts are computed from, and the readmission window.
 struct MartInputs: Sendable {
@@ -108,7 +116,7 @@ struct MartInputs: Sendable {
     var medicationFacts: String
     var readmissionWindowDays: Int64
 
-    /// The live marts of a state file, for the per-key SQL of incremental maintenance (which
-    /// reads no window: aggregates are maintained by counted deltas).
+    /// The live marts of a state file, for the row SQL of incremental maintenance (which reads
+    /// no window: aggregates are maintained by counted deltas).
     static let live = MartInputs(encounterFacts: "fact_patient_encounters", medicationFacts: "fact_patient_medications", readmissionWindowDays: 7)
 }

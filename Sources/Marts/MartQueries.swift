@@ -2,13 +2,13 @@
 /// current-version tables; each mart's declaration in ``MartCatalog`` says which it uses.
 ///
 /// Row-level marts (dimensions and facts) have one SELECT with a filter slot: the incremental
-/// path runs it for one key, `emr verify` for every row. Aggregates (readmissions, by month,
+/// path runs it for the keys a batch changed, `emr verify` for every row. Aggregates (readmissions, by month,
 /// top medications, distinct conditions and medications) have a batch GROUP BY here and are
 /// maintained incrementally by ``MartMaintainer`` with counted deltas, so the two definitions
 /// are independent and `emr verify` checks one against the other.
 ///
 /// Patients are joined on `current_patients.natural_key` (their `Id`, the table's primary key),
-/// so every per-key statement is an index lookup, never a scan.
+/// so the statements for a batch's keys are index lookups, never scans.
 enum MartQueries {
     /// `age_years(birth, at)`: calendar months between the two, ignoring the day, / 12.
     static func age(_ birth: String, _ at: String) -> String {
@@ -27,10 +27,18 @@ enum MartQueries {
             WHERE a.age_group_id < 9 AND x.start_age > a.min_age AND x.start_age <= a.max_age), 9)
         """
 
-    /// The filter of a row-level SELECT: the record whose natural key is `key` (an SQL
-    /// expression) in the current-version table aliased `alias`, or every record for nil.
-    static func only(_ key: String?, in alias: String?) -> String {
-        key.map { "\(alias.map { "\($0)." } ?? "")natural_key = \($0)" } ?? "1"
+    /// Ends the inner SELECT of a fact: SQLite then computes its row once instead of flattening
+    /// it into the outer query, which evaluates a derived column at every use (the age in each
+    /// age group's bounds, the duration twice): the per-key insert of an encounter fact takes
+    /// about a third less time.
+    static let computedOnce = "LIMIT -1 OFFSET 0"
+
+    /// The WHERE condition of a row-level SELECT over the current-version table aliased `alias`.
+    static func only(_ filter: RowFilter, in alias: String?) -> String {
+        switch filter {
+        case .all: "1"
+        case .keysIn(let table): "\(alias.map { "\($0)." } ?? "")natural_key IN (SELECT natural_key FROM \(table))"
+        }
     }
 
     /// Columns of a dimension copied from its current-version table.
@@ -63,7 +71,7 @@ enum MartQueries {
                 \(hours("e.start_at", "e.stop_at")) AS duration_hours, e.ingested_at,
                 \(daysBetweenEncounters("e")) AS days_between_encounters
             FROM current_encounters e JOIN current_patients p ON p.natural_key = e.patient_id
-            WHERE \(filter)
+            WHERE \(filter) \(computedOnce)
         ) x
         \(ageGroupJoin)
         """
@@ -83,7 +91,7 @@ enum MartQueries {
                 f.encounter_class, c.ingested_at
             FROM current_conditions c JOIN current_patients p ON p.natural_key = c.patient_id
                 JOIN \(encounterFacts) f ON f.encounter_id = c.encounter_id
-            WHERE \(filter)
+            WHERE \(filter) \(computedOnce)
         ) x
         \(ageGroupJoin)
         """
@@ -103,7 +111,7 @@ enum MartQueries {
                 \(age("p.birth_date", "m.start_at")) AS start_age, \(age("p.birth_date", "m.stop_at")) AS stop_age,
                 \(hours("m.start_at", "m.stop_at")) AS duration_hours, m.ingested_at
             FROM current_medications m JOIN current_patients p ON p.natural_key = m.patient_id
-            WHERE \(filter)
+            WHERE \(filter) \(computedOnce)
         ) x
         \(ageGroupJoin)
         """

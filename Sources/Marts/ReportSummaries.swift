@@ -1,7 +1,7 @@
 import State
 
 /// Summary tables behind the dashboard report, kept incrementally with every encounter fact
-/// (like the aggregate marts) so the report reads narrow pre-aggregated rows instead of
+/// (like the aggregate marts: ``AggregateDeltas``) so the report reads narrow pre-aggregated rows instead of
 /// scanning every encounter; `emr verify` checks them against their batch definitions. They
 /// are not marts of the spec and are never exported.
 ///
@@ -47,27 +47,4 @@ public enum ReportSummaries {
             INSERT INTO report_patient_days \(fill[2]);
             """
     }()
-
-    // Incremental maintenance by counted changes (``AggregateChanges``), from each encounter
-    // fact's contribution (``MartMaintainer``).
-
-    /// (encounter_class, start_date) + (encounters, duration seconds, encounters with a stop) + (claim cost).
-    static let classDays = AggregateChanges.Table(
-        upsert: SQLText("""
-            INSERT INTO report_class_days (encounter_class, start_date, encounter_count, duration_seconds, duration_count, total_claim_cost)
-            VALUES (?1, ?2, ?3, ?4, ?5, emr_decimal_add(NULL, ?6))
-            ON CONFLICT (encounter_class, start_date) DO UPDATE SET encounter_count = encounter_count + excluded.encounter_count,
-                total_claim_cost = emr_decimal_add(total_claim_cost, excluded.total_claim_cost),
-                duration_seconds = duration_seconds + excluded.duration_seconds, duration_count = duration_count + excluded.duration_count
-            """),
-        deleteEmpty: SQLText("DELETE FROM report_class_days WHERE encounter_class = ?1 AND start_date = ?2 AND encounter_count = 0"),
-        countIndex: 0)
-
-    /// (age_group_id, encounter_class, start_date) + (encounters).
-    static let ageDays = AggregateChanges.Table.counting(
-        "report_age_days", group: ["age_group_id", "encounter_class", "start_date"], count: "encounter_count")
-
-    /// (patient_id, encounter_class, start_date) + (encounters).
-    static let patientDays = AggregateChanges.Table.counting(
-        "report_patient_days", group: ["patient_id", "encounter_class", "start_date"], count: "encounter_count")
 }

@@ -173,6 +173,13 @@ public final class SQLiteDatabase {
         _ = try scalar("SELECT count(*) FROM sqlite_master")
     }
 
+    /// Virtual-machine steps of every cached statement since the last call: a measure of the
+    /// work done that does not depend on the machine (tests compare it across state sizes).
+    public func takeVirtualMachineSteps() -> Int {
+        statements.values.reduce(0) { $0 + $1.takeVirtualMachineSteps() }
+            + statementsByID.reduce(0) { $0 + ($1?.takeVirtualMachineSteps() ?? 0) }
+    }
+
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 

@@ -38,9 +38,10 @@ public struct BatchOutcome: Sendable, Equatable {
     }
 }
 
-/// Where a batch's time went, in seconds: decoding messages, staging records, maintaining the
-/// marts (with BEGIN and quarantining), and the rest of the transaction (offsets, counters,
-/// dead letters, COMMIT).
+/// Where a batch's time went, in seconds: decoding messages and staging records (on the
+/// preparing thread, overlapping the marts: ``BatchPreparation``), maintaining the marts (with
+/// BEGIN, quarantining and any wait for the preparation), and the rest of the transaction
+/// (offsets, counters, dead letters, COMMIT).
 public struct BatchTimings: Sendable, Equatable {
     public var decode = 0.0
     public var stage = 0.0
@@ -48,8 +49,6 @@ public struct BatchTimings: Sendable, Equatable {
     public var commit = 0.0
 
     public init() {}
-
-    public var total: Double { decode + stage + marts + commit }
 
     public static func += (a: inout BatchTimings, b: BatchTimings) {
         a.decode += b.decode
@@ -87,6 +86,11 @@ public final class BatchApplier {
     /// acknowledged, just before COMMIT (fault injection for crash tests; nil otherwise).
     public var beforeCommit: ((BatchOutcome) throws -> Void)?
 
+    /// Accepted versions written as soon as the preparation falls behind...
+    static let flushWhileWaiting = 256
+    /// ...and in any case.
+    static let flushEvery = 2_048
+
     public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook, deadLetters: DeadLetterPublisher?) {
         self.store = store
         self.maintainer = maintainer
@@ -107,9 +111,13 @@ public final class BatchApplier {
         }
         var timings = BatchTimings()
         let started = ContinuousClock.now
+        // Decoding and staging run ahead on a second thread; ended before this returns or throws.
+        let preparation = BatchPreparation(messages, decoder: decoder)
+        var prepared: (decode: Double, stage: Double)?
+        defer { if prepared == nil { _ = preparation.finish() } }
         try store.inBatch { store in
             try maintainer.batch {
-                for message in messages {
+                for (index, message) in messages.enumerated() {
                     let tp = message.topicPartition
                     if let next = outcome.offsets[tp] ?? committed[tp], message.offset < next {
                         outcome.skipped += 1
@@ -117,35 +125,34 @@ public final class BatchApplier {
                     }
                     outcome.read += 1
                     outcome.offsets[tp] = message.offset + 1
-                    let decodeStarted = ContinuousClock.now
-                    let decoded = decoder.decode(message)
-                    let stageStarted = ContinuousClock.now
-                    timings.decode += (stageStarted - decodeStarted).seconds
-                    switch decoded {
-                    case .undecodable(let reasons):
-                        try refuse(message, stage: .decode, reasons: reasons)
-                    case .record(let entity, let key, let value, let position):
-                        let staged = Stager.stage(entity, value: value, key: key)
-                        timings.stage += (ContinuousClock.now - stageStarted).seconds
-                        switch staged {
-                        case .rejected(let reasons):
-                            try refuse(message, stage: .staging, reasons: reasons)
-                        case .accepted(let record):
-                            let result = try maintainer.apply(record, at: position)
-                            if result == .applied {
-                                outcome.applied += 1
-                                outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
-                                outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
-                            } else {
-                                outcome.stale += 1
-                                outcome.byEntity[entity.rawValue, default: EntityOutcome()].unchanged += 1
-                            }
+                    // The marts are brought up to date with what was accepted so far while the
+                    // preparation catches up (and at least every `flushEvery` versions), so that
+                    // writing overlaps decoding and staging.
+                    let pending = maintainer.pendingCount
+                    if pending >= Self.flushEvery || (pending >= Self.flushWhileWaiting && !preparation.isReady(index)) {
+                        try maintainer.flush()
+                    }
+                    switch preparation.message(at: index) {
+                    case .refused(let stage, let reasons):
+                        try refuse(message, stage: stage, reasons: reasons)
+                    case .version(let version):
+                        let entity = version.record.entity, position = version.position
+                        if try maintainer.apply(version) == .applied {
+                            outcome.applied += 1
+                            outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
+                            outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
+                        } else {
+                            outcome.stale += 1
+                            outcome.byEntity[entity.rawValue, default: EntityOutcome()].unchanged += 1
                         }
                     }
                 }
             }
-            // Mart maintenance: the records' statements and the batch's aggregate changes.
-            timings.marts = (ContinuousClock.now - started).seconds - timings.decode - timings.stage
+            prepared = preparation.finish()
+            (timings.decode, timings.stage) = prepared!
+            // Mart maintenance: the records' statements and the batch's aggregate changes (with
+            // any wait for the preparation; decoding and staging overlap it).
+            timings.marts = (ContinuousClock.now - started).seconds
             for (tp, next) in outcome.offsets { try store.saveOffset(topic: tp.topic, partition: tp.partition, nextOffset: next) }
             try store.add(Int64(outcome.read), to: .recordsRead)
             try store.add(Int64(outcome.applied), to: .recordsApplied)
@@ -156,7 +163,7 @@ public final class BatchApplier {
             if deadLetters != nil { outcome.deadLetters = refused.count }
             try beforeCommit?(outcome)
         }
-        timings.commit = max(0, (ContinuousClock.now - started).seconds - timings.decode - timings.stage - timings.marts)
+        timings.commit = max(0, (ContinuousClock.now - started).seconds - timings.marts)
         lastTimings = timings
         book.advance(outcome.offsets)
         return outcome
