@@ -17,7 +17,7 @@ struct CurrentVersionStore {
 
     /// Inserts or replaces the current version (dimension reference flags are kept).
     func write(_ version: CurrentVersion) throws {
-        try database.prepare(Self.upsertSQL[version.record.entity]!).bind(version.row).run()
+        try database.prepare(Self.upsertSQL[version.entity]!).bind(version.row).run()
     }
 
     private static let positionSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in

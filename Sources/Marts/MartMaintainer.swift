@@ -89,7 +89,7 @@ public final class MartMaintainer {
     @discardableResult
     public func apply(_ version: CurrentVersion) throws -> Outcome {
         guard pending != nil else { throw MartError.outsideBatch }
-        let (entity, key) = (version.record.entity, version.record.naturalKey)
+        let (entity, key) = (version.entity, version.naturalKey)
         let newest = try pending![entity]?[key]?.position ?? versions.position(of: entity, key: key)
         if let newest, version.position <= newest { return .stale }
         if pending![entity, default: [:]].updateValue(version, forKey: key) == nil { pendingCount += 1 }

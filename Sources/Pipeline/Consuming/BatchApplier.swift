@@ -136,7 +136,7 @@ public final class BatchApplier {
                     case .refused(let stage, let reasons):
                         try refuse(message, stage: stage, reasons: reasons)
                     case .version(let version):
-                        let entity = version.record.entity, position = version.position
+                        let entity = version.entity, position = version.position
                         if try maintainer.apply(version) == .applied {
                             outcome.applied += 1
                             outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1

@@ -17,6 +17,9 @@ enum PreparedMessage: Sendable {
 /// messages before them: the transaction waits only when it catches up (``message(at:)``).
 /// Small batches are prepared in place (a thread costs more than they do).
 ///
+/// The preparing thread stays at most ``maxAhead`` messages ahead of the applying one, so the
+/// prepared rows held at once stay few whatever the batch size.
+///
 /// `@unchecked Sendable`: the preparing thread writes slot `i` before it publishes
 /// `prepared > i` under `condition`'s lock, and the applying thread reads slot `i` only after
 /// it saw that under the same lock, so each slot is written once and read after it was written.
@@ -26,6 +29,8 @@ final class BatchPreparation: @unchecked Sendable {
     static let threadedMinimum = 64
     /// Messages published to the applying thread at once.
     private static let chunk = 32
+    /// How far the preparation may run ahead of the messages taken.
+    static let maxAhead = 1_024
 
     private let messages: [ConsumedMessage]
     private let decoder: RecordDecoder
@@ -33,6 +38,8 @@ final class BatchPreparation: @unchecked Sendable {
     private let condition = NSCondition()
     /// Slots written so far (guarded by `condition`).
     private var prepared = 0
+    /// Slots the applying thread has taken (guarded by `condition`; published once per chunk).
+    private var taken = 0
     /// The applying thread's copy of `prepared` as last seen.
     private var seen = 0
     private let stop = Atomic(false)
@@ -66,8 +73,10 @@ final class BatchPreparation: @unchecked Sendable {
 
     /// The prepared form of message `index`, waiting for it if the preparing thread is behind.
     func message(at index: Int) -> PreparedMessage {
-        if index >= seen {
+        if index >= seen || index % Self.chunk == 0 {
             condition.lock()
+            taken = index
+            condition.broadcast()
             while prepared <= index { condition.wait() }
             seen = prepared
             condition.unlock()
@@ -89,6 +98,9 @@ final class BatchPreparation: @unchecked Sendable {
     func finish() -> (decode: Double, stage: Double) {
         if threaded {
             stop.store(true, ordering: .relaxed)
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
             ended.wait()
         }
         return (decodeSeconds, stageSeconds)
@@ -102,6 +114,8 @@ final class BatchPreparation: @unchecked Sendable {
             condition.lock()
             prepared = end
             condition.broadcast()
+            // Far enough ahead: wait until the applying thread takes more (or stops it).
+            while threaded, end - taken > Self.maxAhead, !stop.load(ordering: .relaxed) { condition.wait() }
             condition.unlock()
             index = end
         }
