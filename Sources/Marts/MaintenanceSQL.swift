@@ -11,8 +11,12 @@ extension MartMaintainer {
         enum Work {
             /// Natural keys of the current versions the batch replaces or adds, per entity.
             static func changed(_ entity: String) -> String { "temp.batch_changed_\(entity)" }
+            /// Those of them that had a stored version (only they have old state to read or retract).
+            static func existing(_ entity: String) -> String { "temp.batch_existing_\(entity)" }
             /// Natural keys of the facts to rebuild, per fact entity.
             static func rebuilt(_ entity: String) -> String { "temp.batch_rebuilt_\(entity)" }
+            /// Those of them that may have a fact row to retract (not a key new in this batch).
+            static func retracted(_ entity: String) -> String { "temp.batch_retracted_\(entity)" }
             static let previousPatients = "temp.batch_previous_patients"
             /// Patients whose facts all change: new ones, and those whose birth date changed.
             static let refreshedPatients = "temp.batch_refreshed_patients"
@@ -26,7 +30,9 @@ extension MartMaintainer {
             static let entities = ["patients", "organizations", "providers", "encounters", "conditions", "medications"]
             static let facts = ["encounters", "conditions", "medications"]
 
-            static var keyTables: [String] { entities.map(changed) + facts.map(rebuilt) + [refreshedPatients, successors] }
+            static var keyTables: [String] {
+                entities.map(changed) + facts.map(existing) + facts.map(rebuilt) + facts.map(retracted) + [refreshedPatients, successors]
+            }
             static var all: [String] {
                 keyTables + [previousPatients, encounterContributions, medicationContributions, conditionReferences, medicationReferences]
             }
@@ -62,23 +68,30 @@ extension MartMaintainer {
         static let changedKey: [String: SQLText] = Dictionary(uniqueKeysWithValues: Work.entities.map {
             ($0, SQLText("INSERT OR IGNORE INTO \(Work.changed($0)) (natural_key) VALUES (?1)"))
         })
+        static let existingKey: [String: SQLText] = Dictionary(uniqueKeysWithValues: Work.facts.map {
+            ($0, SQLText("INSERT OR IGNORE INTO \(Work.existing($0)) (natural_key) VALUES (?1)"))
+        })
 
         private static func keys(_ table: String) -> String { "SELECT natural_key FROM \(table)" }
 
         // MARK: Before the current versions are replaced
 
-        /// The encounters next in the chain of each changed encounter (same patient,
+        /// The encounters next in the chain of each encounter in `encounters` (same patient,
         /// organization and class, at the first start after it). Run before the new versions
-        /// are written (their old places) and after (their new places).
-        static let chainSuccessors = SQLText("""
-            INSERT OR IGNORE INTO \(Work.successors)
-            SELECT n.natural_key FROM \(Work.changed("encounters")) k
-                CROSS JOIN current_encounters e ON e.natural_key = k.natural_key
-                CROSS JOIN current_encounters n ON n.patient_id = e.patient_id AND n.organization_id = e.organization_id
-                    AND n.class_name = e.class_name
-                    AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.patient_id = e.patient_id
-                                      AND o.organization_id = e.organization_id AND o.class_name = e.class_name AND o.start_at > e.start_at)
-            """)
+        /// are written (the old places of those that had one) and after (every new place).
+        private static func chainSuccessors(of encounters: String) -> SQLText {
+            SQLText("""
+                INSERT OR IGNORE INTO \(Work.successors)
+                SELECT n.natural_key FROM \(encounters) k
+                    CROSS JOIN current_encounters e ON e.natural_key = k.natural_key
+                    CROSS JOIN current_encounters n ON n.patient_id = e.patient_id AND n.organization_id = e.organization_id
+                        AND n.class_name = e.class_name
+                        AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.patient_id = e.patient_id
+                                          AND o.organization_id = e.organization_id AND o.class_name = e.class_name AND o.start_at > e.start_at)
+                """)
+        }
+        static let oldChainSuccessors = chainSuccessors(of: Work.existing("encounters"))
+        static let newChainSuccessors = chainSuccessors(of: Work.changed("encounters"))
 
         /// Whether each changed patient existed, and its birth date.
         static let previousPatients = SQLText("""
@@ -92,18 +105,18 @@ extension MartMaintainer {
         static let releaseConditionReferences = SQLText("""
             INSERT INTO \(Work.conditionReferences) (sign, condition_code, condition_description, condition_description_type)
             SELECT -1, condition_code, coalesce(condition_description, ''), condition_description_type FROM current_conditions
-            WHERE natural_key IN (\(keys(Work.changed("conditions")))) AND counted_in_dim = 1
+            WHERE natural_key IN (\(keys(Work.existing("conditions")))) AND counted_in_dim = 1
             """)
         static let uncountConditions = SQLText("""
-            UPDATE current_conditions SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.changed("conditions")))) AND counted_in_dim = 1
+            UPDATE current_conditions SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.existing("conditions")))) AND counted_in_dim = 1
             """)
         static let releaseMedicationReferences = SQLText("""
             INSERT INTO \(Work.medicationReferences) (sign, medication_code, medication_description)
             SELECT -1, medication_code, coalesce(medication_description, '') FROM current_medications
-            WHERE natural_key IN (\(keys(Work.changed("medications")))) AND counted_in_dim = 1
+            WHERE natural_key IN (\(keys(Work.existing("medications")))) AND counted_in_dim = 1
             """)
         static let uncountMedications = SQLText("""
-            UPDATE current_medications SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.changed("medications")))) AND counted_in_dim = 1
+            UPDATE current_medications SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.existing("medications")))) AND counted_in_dim = 1
             """)
 
         // MARK: After: what depends on the changes
@@ -121,73 +134,80 @@ extension MartMaintainer {
 
         /// In order: every fact of a changed record or a refreshed patient, the conditions of
         /// those encounters (they join the encounter's fact), then the encounters after a
-        /// changed one in its chain (their conditions do not change).
-        static let collectRebuilt: [SQLText] = [
-            "INSERT OR IGNORE INTO \(Work.rebuilt("encounters")) \(keys(Work.changed("encounters")))",
-            """
-            INSERT OR IGNORE INTO \(Work.rebuilt("encounters"))
-            SELECT e.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_encounters e ON e.patient_id = r.natural_key
-            """,
-            "INSERT OR IGNORE INTO \(Work.rebuilt("conditions")) \(keys(Work.changed("conditions")))",
-            """
-            INSERT OR IGNORE INTO \(Work.rebuilt("conditions"))
-            SELECT c.natural_key FROM \(Work.rebuilt("encounters")) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key
-            """,
-            """
-            INSERT OR IGNORE INTO \(Work.rebuilt("conditions"))
-            SELECT c.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_conditions c ON c.patient_id = r.natural_key
-            """,
-            "INSERT OR IGNORE INTO \(Work.rebuilt("medications")) \(keys(Work.changed("medications")))",
-            """
-            INSERT OR IGNORE INTO \(Work.rebuilt("medications"))
-            SELECT m.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_medications m ON m.patient_id = r.natural_key
-            """,
-        ].map(SQLText.init)
-        static let addSuccessors = SQLText("INSERT OR IGNORE INTO \(Work.rebuilt("encounters")) \(keys(Work.successors))")
+        /// changed one in its chain (their conditions do not change). Each goes to the facts to
+        /// rebuild and, unless it is a key new in this batch (which has no fact yet), to the
+        /// facts to retract.
+        static let collectRebuilt: [SQLText] = {
+            func changed(_ fact: String) -> [String] {
+                ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) \(keys(Work.changed(fact)))",
+                 "INSERT OR IGNORE INTO \(Work.retracted(fact)) \(keys(Work.existing(fact)))"]
+            }
+            let ofRefreshedPatients = { (fact: String, alias: String) in
+                "SELECT \(alias).natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_\(fact) \(alias) ON \(alias).patient_id = r.natural_key"
+            }
+            // A condition fact joins its encounter's fact: an encounter new in this batch has
+            // none, so neither have its conditions.
+            let conditionsOf = { (encounters: String) in
+                "SELECT c.natural_key FROM \(encounters) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key"
+            }
+            let statements: [String] = changed("encounters") + both("encounters", ofRefreshedPatients("encounters", "e"))
+                + changed("conditions")
+                + ["INSERT OR IGNORE INTO \(Work.rebuilt("conditions")) \(conditionsOf(Work.rebuilt("encounters")))",
+                   "INSERT OR IGNORE INTO \(Work.retracted("conditions")) \(conditionsOf(Work.retracted("encounters")))"]
+                + both("conditions", ofRefreshedPatients("conditions", "c"))
+                + changed("medications") + both("medications", ofRefreshedPatients("medications", "m"))
+            return statements.map(SQLText.init)
+        }()
+        static let addSuccessors = both("encounters", keys(Work.successors)).map(SQLText.init)
+
+        /// Inserts the keys `select` yields into both the facts to rebuild and to retract.
+        private static func both(_ fact: String, _ select: String) -> [String] {
+            ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) \(select)", "INSERT OR IGNORE INTO \(Work.retracted(fact)) \(select)"]
+        }
 
         // MARK: Retraction (from the stored fact rows) and application (from the current versions)
 
         /// What an encounter fact adds to the aggregates, signed: the readmission flag as in
         /// ``MartQueries/readmissionFlag(windowDays:)`` (window `?1`), the duration as in
         /// ``ReportSummaries/durationSeconds``.
-        private static func encounterContributions(sign: Int) -> SQLText {
+        private static func encounterContributions(sign: Int, of encounters: String) -> SQLText {
             SQLText("""
                 INSERT INTO \(Work.encounterContributions) (sign, encounter_class, start_date, readmission, total_claim_cost, age_group_id,
                     patient_id, duration_seconds, has_stop)
                 SELECT \(sign), encounter_class, start_date, coalesce(days_between_encounters <= ?1, 0), total_claim_cost, age_group_id,
                     patient_id, CASE WHEN stop_at IS NULL THEN 0 ELSE \(ReportSummaries.durationSeconds) END, stop_at IS NOT NULL
-                FROM fact_patient_encounters WHERE encounter_id IN (\(keys(Work.rebuilt("encounters"))))
+                FROM fact_patient_encounters WHERE encounter_id IN (\(keys(encounters)))
                 """)
         }
-        static let retractedEncounters = encounterContributions(sign: -1)
-        static let appliedEncounters = encounterContributions(sign: 1)
+        static let retractedEncounters = encounterContributions(sign: -1, of: Work.retracted("encounters"))
+        static let appliedEncounters = encounterContributions(sign: 1, of: Work.rebuilt("encounters"))
         static let deleteEncounterFacts = SQLText(
-            "DELETE FROM fact_patient_encounters WHERE encounter_id IN (\(keys(Work.rebuilt("encounters"))))")
+            "DELETE FROM fact_patient_encounters WHERE encounter_id IN (\(keys(Work.retracted("encounters"))))")
         static let insertEncounterFacts = SQLText(
             "INSERT INTO fact_patient_encounters \(MartCatalog.encounters.rowsSQL(keysIn: Work.rebuilt("encounters"))!)")
 
         static let deleteConditionFacts = SQLText("""
             DELETE FROM fact_patient_conditions WHERE (encounter_id, condition_code) IN (
-                SELECT encounter_id, condition_code FROM current_conditions WHERE natural_key IN (\(keys(Work.rebuilt("conditions")))))
+                SELECT encounter_id, condition_code FROM current_conditions WHERE natural_key IN (\(keys(Work.retracted("conditions")))))
             """)
         static let insertConditionFacts = SQLText(
             "INSERT INTO fact_patient_conditions \(MartCatalog.conditions.rowsSQL(keysIn: Work.rebuilt("conditions"))!)")
 
-        private static let rebuiltMedicationIDs = """
-            SELECT m.patient_medication_id FROM \(Work.rebuilt("medications")) k CROSS JOIN current_medications m ON m.natural_key = k.natural_key
-            """
+        private static func medicationIDs(_ medications: String) -> String {
+            "SELECT m.patient_medication_id FROM \(medications) k CROSS JOIN current_medications m ON m.natural_key = k.natural_key"
+        }
         /// What a medication fact adds to the top medications, signed.
-        private static func medicationContributions(sign: Int) -> SQLText {
+        private static func medicationContributions(sign: Int, of medications: String) -> SQLText {
             SQLText("""
                 INSERT INTO \(Work.medicationContributions) (sign, medication_code, medication_description, age_group_id, start_date, dispenses)
                 SELECT \(sign), medication_code, coalesce(medication_description, ''), age_group_id, start_date, coalesce(dispenses, 0)
-                FROM fact_patient_medications WHERE patient_medication_id IN (\(rebuiltMedicationIDs))
+                FROM fact_patient_medications WHERE patient_medication_id IN (\(medicationIDs(medications)))
                 """)
         }
-        static let retractedMedications = medicationContributions(sign: -1)
-        static let appliedMedications = medicationContributions(sign: 1)
+        static let retractedMedications = medicationContributions(sign: -1, of: Work.retracted("medications"))
+        static let appliedMedications = medicationContributions(sign: 1, of: Work.rebuilt("medications"))
         static let deleteMedicationFacts = SQLText(
-            "DELETE FROM fact_patient_medications WHERE patient_medication_id IN (\(rebuiltMedicationIDs))")
+            "DELETE FROM fact_patient_medications WHERE patient_medication_id IN (\(medicationIDs(Work.retracted("medications"))))")
         static let insertMedicationFacts = SQLText(
             "INSERT INTO fact_patient_medications \(MartCatalog.medications.rowsSQL(keysIn: Work.rebuilt("medications"))!)")
 

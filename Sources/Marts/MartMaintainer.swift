@@ -20,6 +20,9 @@ public final class MartMaintainer {
     private let versions: CurrentVersionStore
     /// The newest version of each key in the batch in progress; nil outside ``batch(_:)``.
     private var pending: [Entity: [String: CurrentVersion]]?
+    /// The pending keys that have a stored version (the others are new: nothing of theirs to
+    /// read or retract).
+    private var stored: [Entity: Set<String>] = [:]
 
     /// The outcome of one record.
     public enum Outcome: Sendable, Equatable {
@@ -59,6 +62,7 @@ public final class MartMaintainer {
     public func batch<T>(_ body: () throws -> T) throws -> T {
         precondition(pending == nil, "MartMaintainer.batch is not reentrant")
         pending = [:]
+        stored = [:]
         defer { pending = nil }
         let result = try body()
         try flush()
@@ -72,9 +76,11 @@ public final class MartMaintainer {
     /// caller may do so while it waits for more records). Call it inside ``batch(_:)``.
     public func flush() throws {
         guard let versions = pending else { throw MartError.outsideBatch }
+        let existing = stored
         pending = [:]
+        stored = [:]
         pendingCount = 0
-        try write(versions)
+        try write(versions, existing: existing)
     }
 
     /// Accepts `record` if it is newer than the stored version of its key; written when the
@@ -90,8 +96,12 @@ public final class MartMaintainer {
     public func apply(_ version: CurrentVersion) throws -> Outcome {
         guard pending != nil else { throw MartError.outsideBatch }
         let (entity, key) = (version.entity, version.naturalKey)
-        let newest = try pending![entity]?[key]?.position ?? versions.position(of: entity, key: key)
-        if let newest, version.position <= newest { return .stale }
+        if let newest = pending![entity]?[key]?.position {
+            if version.position <= newest { return .stale }
+        } else if let current = try versions.position(of: entity, key: key) {
+            if version.position <= current { return .stale }
+            stored[entity, default: []].insert(key)
+        }
         if pending![entity, default: [:]].updateValue(version, forKey: key) == nil { pendingCount += 1 }
         return .applied
     }
@@ -99,23 +109,28 @@ public final class MartMaintainer {
     // MARK: The batch, set-based
 
     /// Writes the batch's versions and brings every mart up to date with them.
-    private func write(_ versions: [Entity: [String: CurrentVersion]]) throws {
+    private func write(_ versions: [Entity: [String: CurrentVersion]], existing: [Entity: Set<String>]) throws {
         guard !versions.isEmpty else { return }
         try run(SQL.Work.clear)
         for (entity, byKey) in versions {
             let statement = try database.prepare(SQL.changedKey[entity.rawValue]!)
             for key in byKey.keys { try statement.bind(.text(key)).run() }
         }
+        for (entity, keys) in existing {
+            guard let sql = SQL.existingKey[entity.rawValue] else { continue }
+            let statement = try database.prepare(sql)
+            for key in keys { try statement.bind(.text(key)).run() }
+        }
         // Before the versions are replaced: the old places in the encounter chains, the
         // patients as they were, the dimension references of changed conditions and medications.
-        try run([SQL.chainSuccessors, SQL.previousPatients, SQL.releaseConditionReferences, SQL.uncountConditions,
+        try run([SQL.oldChainSuccessors, SQL.previousPatients, SQL.releaseConditionReferences, SQL.uncountConditions,
                  SQL.releaseMedicationReferences, SQL.uncountMedications])
         for byKey in versions.values {
             for version in byKey.values { try self.versions.write(version) }
         }
         try run(SQL.replaceDimensions)
         // The facts to rebuild; the encounters after a changed one at its new place too.
-        try run([SQL.refreshedPatients] + SQL.collectRebuilt + [SQL.chainSuccessors, SQL.addSuccessors])
+        try run([SQL.refreshedPatients] + SQL.collectRebuilt + [SQL.newChainSuccessors] + SQL.addSuccessors)
         // Retract the stored facts (encounters first: condition facts join them), derive them again.
         try database.prepare(SQL.retractedEncounters).bind(.integer(readmissionWindowDays)).run()
         try run([SQL.retractedMedications, SQL.deleteEncounterFacts, SQL.deleteConditionFacts, SQL.deleteMedicationFacts,
