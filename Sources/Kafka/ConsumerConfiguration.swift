@@ -28,11 +28,12 @@ public struct ConsumerConfiguration: Sendable {
     /// (`emr consume` over `emr bench consume --patients 6000 --partitions 48`'s topics). A
     /// batch of 5,000 typical records is about 2.5 MiB. Too small a queue costs speed instead:
     /// librdkafka 2.0 stops fetching while the queue is full and may look again only a second
-    /// later, so the application waits once it drained the queue. 12 MiB: `emr bench consume`
-    /// 32,358-33,678 records/s (8 MiB: 26,375-27,504; 32 MiB: 29,823-36,136), and at 6,000
-    /// patients peak RSS 149 MB (8 MiB: 132; 16 MiB: 165; 32 MiB: 216). Overridable like any
+    /// later, so the application waits once it drained the queue. 10 MiB: `emr bench consume`
+    /// 29,468-30,942 records/s (8 MiB: 26,375-27,504; 12 MiB: 28,129-33,678; 32 MiB:
+    /// 29,823-36,136), and at 6,000 patients peak RSS 143 MB (8 MiB: 132; 12 MiB: 149-150;
+    /// 16 MiB: 165; 32 MiB: 216), within the 150 MB set for that benchmark. Overridable like any
     /// property.
-    public var queuedMaxKilobytes = 12_288
+    public var queuedMaxKilobytes = 10_240
     public var fetchMaxBytes = 4 << 20
     /// `range` (eager): of topics with equal partition counts, partition p of each goes to the
     /// same member, so co-partitioned topics (records of one key share a partition number)

@@ -167,49 +167,54 @@ extension MartMaintainer {
 
         // MARK: Retraction (from the stored fact rows) and application (from the current versions)
 
-        /// What an encounter fact adds to the aggregates, signed: the readmission flag as in
+        /// The statements that retract and rebuild one fact table for a batch.
+        struct FactStatements {
+            /// What the stored rows of the facts to retract contributed, signed -1 (nil when no
+            /// aggregate reads this fact).
+            let retracted: SQLText?
+            /// What the rebuilt rows contribute, signed +1.
+            let applied: SQLText?
+            let delete: SQLText
+            let insert: SQLText
+        }
+
+        /// `rows(keys)`: the condition selecting the fact rows of the natural keys in table
+        /// `keys`; `contributions`: the contribution table, its columns after `sign`, and their
+        /// values from the fact row.
+        private static func fact(_ mart: MartDefinition, of entity: String, rows: (String) -> String,
+                                 contributions: (table: String, columns: String, values: String)?) -> FactStatements {
+            func contributed(_ sign: Int, _ keys: String) -> SQLText? {
+                contributions.map {
+                    SQLText("INSERT INTO \($0.table) (sign, \($0.columns)) SELECT \(sign), \($0.values) FROM \(mart.name) WHERE \(rows(keys))")
+                }
+            }
+            return FactStatements(
+                retracted: contributed(-1, Work.retracted(entity)), applied: contributed(1, Work.rebuilt(entity)),
+                delete: SQLText("DELETE FROM \(mart.name) WHERE \(rows(Work.retracted(entity)))"),
+                insert: SQLText("INSERT INTO \(mart.name) \(mart.rowsSQL(keysIn: Work.rebuilt(entity))!)"))
+        }
+
+        /// Encounter facts; what one adds to the aggregates: the readmission flag as in
         /// ``MartQueries/readmissionFlag(windowDays:)`` (window `?1`), the duration as in
         /// ``ReportSummaries/durationSeconds``.
-        private static func encounterContributions(sign: Int, of encounters: String) -> SQLText {
-            SQLText("""
-                INSERT INTO \(Work.encounterContributions) (sign, encounter_class, start_date, readmission, total_claim_cost, age_group_id,
-                    patient_id, duration_seconds, has_stop)
-                SELECT \(sign), encounter_class, start_date, coalesce(days_between_encounters <= ?1, 0), total_claim_cost, age_group_id,
-                    patient_id, CASE WHEN stop_at IS NULL THEN 0 ELSE \(ReportSummaries.durationSeconds) END, stop_at IS NOT NULL
-                FROM fact_patient_encounters WHERE encounter_id IN (\(keys(encounters)))
-                """)
-        }
-        static let retractedEncounters = encounterContributions(sign: -1, of: Work.retracted("encounters"))
-        static let appliedEncounters = encounterContributions(sign: 1, of: Work.rebuilt("encounters"))
-        static let deleteEncounterFacts = SQLText(
-            "DELETE FROM fact_patient_encounters WHERE encounter_id IN (\(keys(Work.retracted("encounters"))))")
-        static let insertEncounterFacts = SQLText(
-            "INSERT INTO fact_patient_encounters \(MartCatalog.encounters.rowsSQL(keysIn: Work.rebuilt("encounters"))!)")
-
-        static let deleteConditionFacts = SQLText("""
-            DELETE FROM fact_patient_conditions WHERE (encounter_id, condition_code) IN (
-                SELECT encounter_id, condition_code FROM current_conditions WHERE natural_key IN (\(keys(Work.retracted("conditions")))))
-            """)
-        static let insertConditionFacts = SQLText(
-            "INSERT INTO fact_patient_conditions \(MartCatalog.conditions.rowsSQL(keysIn: Work.rebuilt("conditions"))!)")
-
-        private static func medicationIDs(_ medications: String) -> String {
-            "SELECT m.patient_medication_id FROM \(medications) k CROSS JOIN current_medications m ON m.natural_key = k.natural_key"
-        }
-        /// What a medication fact adds to the top medications, signed.
-        private static func medicationContributions(sign: Int, of medications: String) -> SQLText {
-            SQLText("""
-                INSERT INTO \(Work.medicationContributions) (sign, medication_code, medication_description, age_group_id, start_date, dispenses)
-                SELECT \(sign), medication_code, coalesce(medication_description, ''), age_group_id, start_date, coalesce(dispenses, 0)
-                FROM fact_patient_medications WHERE patient_medication_id IN (\(medicationIDs(medications)))
-                """)
-        }
-        static let retractedMedications = medicationContributions(sign: -1, of: Work.retracted("medications"))
-        static let appliedMedications = medicationContributions(sign: 1, of: Work.rebuilt("medications"))
-        static let deleteMedicationFacts = SQLText(
-            "DELETE FROM fact_patient_medications WHERE patient_medication_id IN (\(medicationIDs(Work.retracted("medications"))))")
-        static let insertMedicationFacts = SQLText(
-            "INSERT INTO fact_patient_medications \(MartCatalog.medications.rowsSQL(keysIn: Work.rebuilt("medications"))!)")
+        static let encounterFacts = fact(MartCatalog.encounters, of: "encounters", rows: { "encounter_id IN (\(keys($0)))" }, contributions: (
+            Work.encounterContributions,
+            "encounter_class, start_date, readmission, total_claim_cost, age_group_id, patient_id, duration_seconds, has_stop",
+            """
+            encounter_class, start_date, coalesce(days_between_encounters <= ?1, 0), total_claim_cost, age_group_id, patient_id,
+                CASE WHEN stop_at IS NULL THEN 0 ELSE \(ReportSummaries.durationSeconds) END, stop_at IS NOT NULL
+            """))
+        /// Condition facts (keyed by their encounter and code, the parts of their natural key).
+        static let conditionFacts = fact(MartCatalog.conditions, of: "conditions", rows: {
+            "(encounter_id, condition_code) IN (SELECT encounter_id, condition_code FROM current_conditions WHERE natural_key IN (\(keys($0))))"
+        }, contributions: nil)
+        /// Medication facts (keyed by the id derived from their natural key); what one adds to
+        /// the top medications.
+        static let medicationFacts = fact(MartCatalog.medications, of: "medications", rows: {
+            "patient_medication_id IN (SELECT m.patient_medication_id FROM \($0) k CROSS JOIN current_medications m ON m.natural_key = k.natural_key)"
+        }, contributions: (
+            Work.medicationContributions, "medication_code, medication_description, age_group_id, start_date, dispenses",
+            "medication_code, coalesce(medication_description, ''), age_group_id, start_date, coalesce(dispenses, 0)"))
 
         // Distinct dimensions: a current condition or medication counts once while its patient is
         // present (`counted_in_dim` says whether it does).

@@ -131,12 +131,12 @@ public final class MartMaintainer {
         try run(SQL.replaceDimensions)
         // The facts to rebuild; the encounters after a changed one at its new place too.
         try run([SQL.refreshedPatients] + SQL.collectRebuilt + [SQL.newChainSuccessors] + SQL.addSuccessors)
-        // Retract the stored facts (encounters first: condition facts join them), derive them again.
-        try database.prepare(SQL.retractedEncounters).bind(.integer(readmissionWindowDays)).run()
-        try run([SQL.retractedMedications, SQL.deleteEncounterFacts, SQL.deleteConditionFacts, SQL.deleteMedicationFacts,
-                 SQL.insertEncounterFacts])
-        try database.prepare(SQL.appliedEncounters).bind(.integer(readmissionWindowDays)).run()
-        try run([SQL.insertConditionFacts, SQL.insertMedicationFacts, SQL.appliedMedications,
+        // Retract the stored facts, derive them again (encounters first: condition facts join them).
+        let (encounters, conditions, medications) = (SQL.encounterFacts, SQL.conditionFacts, SQL.medicationFacts)
+        try database.prepare(encounters.retracted!).bind(.integer(readmissionWindowDays)).run()
+        try run([medications.retracted!, encounters.delete, conditions.delete, medications.delete, encounters.insert])
+        try database.prepare(encounters.applied!).bind(.integer(readmissionWindowDays)).run()
+        try run([conditions.insert, medications.insert, medications.applied!,
                  SQL.countConditionReferences, SQL.countConditions, SQL.countMedicationReferences, SQL.countMedications])
         for table in AggregateDeltas.tables {
             try run([table.upsert])
