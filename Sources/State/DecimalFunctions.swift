@@ -9,42 +9,7 @@ import Foundation
 public enum DecimalText {
     /// Parses decimal text (plain or exponent form); nil when it is not a number.
     public static func parse(_ text: String) -> Decimal? {
-        var text = text
-        return text.withUTF8 { parse(bytes: $0) }
-    }
-
-    /// Parses decimal text given as UTF-8 bytes: plain notation of up to 19 digits (what the
-    /// marts store) is read directly, exactly; anything else goes through Foundation.
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Decimal? {
-        plain(bytes) ?? Decimal(string: String(decoding: bytes, as: UTF8.self), locale: posix)
-    }
-
-    /// `-?digits(.digits)?` with at most 19 digits, else nil.
-    private static func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> Decimal? {
-        var index = 0
-        let negative = bytes.first == UInt8(ascii: "-")
-        if negative { index = 1 }
-        var significand: UInt64 = 0
-        var digits = 0, fraction = 0, point = false
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: ".") {
-                if point { return nil }
-                point = true
-            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                digits += 1
-                if digits > 19 { return nil }
-                significand = significand * 10 + UInt64(byte - UInt8(ascii: "0"))
-                if point { fraction += 1 }
-            } else {
-                return nil
-            }
-            index += 1
-        }
-        // "", "-", "." and "1." are left to Foundation (which decides what they mean).
-        guard digits > 0, !(point && fraction == 0) else { return nil }
-        if significand == 0 { return Decimal.zero }  // a negative zero would be NaN
-        return Decimal(sign: negative ? .minus : .plus, exponent: -fraction, significand: Decimal(significand))
+        Decimal(string: text, locale: posix)
     }
 
     private static let posix = Locale(identifier: "en_US_POSIX")
@@ -92,8 +57,7 @@ private enum DecimalSQL {
     static func argument(_ arguments: UnsafeMutablePointer<OpaquePointer?>?, _ index: Int) -> Decimal?? {
         guard let value = arguments?[index], sqlite3_value_type(value) != SQLITE_NULL else { return .some(nil) }
         guard let text = sqlite3_value_text(value) else { return .some(nil) }
-        let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
-        return DecimalText.parse(bytes: bytes).map { .some($0) } ?? nil
+        return DecimalText.parse(String(cString: text)).map { .some($0) } ?? nil
     }
 
     static func result(_ context: OpaquePointer?, _ value: Decimal) {
