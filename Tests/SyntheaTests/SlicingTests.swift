@@ -135,6 +135,41 @@ struct SlicingTests {
         }
     }
 
+    @Test("a patient joins each facility's slice at its first encounter there, whatever the order of encounters.csv")
+    func patientsAtFirstVisitInAnyRowOrder() throws {
+        let (seed, rerun) = testSeed()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("first-visits-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 60, organizations: 6, seed: 5)).write(to: directory)
+        let export = try SyntheaExport(directory: directory)
+        let path = export.path(of: .encounters)
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        var generator = SplitMix(seed: seed)
+        // As written (a patient's encounters together, earliest first), reversed (together,
+        // latest first) and shuffled (runs of one row).
+        for (order, rows) in [("as generated", lines), ("reversed", lines.reversed()), ("shuffled", lines.shuffled(using: &generator))] {
+            try ([header] + rows).map { $0 + "\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+            var expected: [[String]: Int64] = [:]
+            try export.forEachRow(.encounters) { row in
+                guard let time = EventTime.seconds(row["START"]!) else { return }
+                let pair = [row["PATIENT"]!, row["ORGANIZATION"]!]
+                expected[pair] = min(expected[pair] ?? .max, time)
+            }
+            let records = try all(FacilitySlicer(export: export, options: SliceOptions(memoryBudget: 8 << 10)).slice().0)
+            var placed: [[String]: Int64] = [:]
+            for record in records where record.entity == .patients {
+                let pair = [record.row["Id"]!, record.facility]
+                #expect(placed[pair] == nil, "\(order): patient \(pair) placed twice; \(rerun)")
+                placed[pair] = record.eventTime
+            }
+            #expect(expected.count > 60, "\(order): patients seen at several facilities")
+            let wrong = expected.filter { placed[$0.key] != $0.value }
+            #expect(placed.count == expected.count && wrong.isEmpty,
+                    "\(order): \(wrong.count) of \(expected.count) patient-facility pairs placed elsewhere, e.g. \(wrong.first.map { "\($0.key) at \(placed[$0.key].map(String.init) ?? "none") instead of \($0.value)" } ?? "-"); \(rerun)")
+        }
+    }
+
     @Test("the external sorter returns every record in key order whatever it spilled")
     func externalSorter() throws {
         // Replayable: EMR_TEST_SEED=<the seed printed on failure>.

@@ -37,6 +37,7 @@ public final class FacilitySlicer {
         let column = { (name: String) in encounterTable.header.position(of: name)! }
         let (idColumn, facilityColumn, startColumn, patientColumn) = (column("Id"), column("ORGANIZATION"), column("START"), column("PATIENT"))
         var fields = RawFields()
+        var visits = FirstVisits()
         while let line = try encounterTable.next(into: &fields) {
             let id = fields.text(idColumn), facility = fields.text(facilityColumn)
             let time = EventTime.seconds(fields.text(startColumn))
@@ -49,9 +50,11 @@ public final class FacilitySlicer {
             try emit(.encounters, facility: facility, line: line, time: time, encounter: id,
                      payload: RowCodec.encode(entity: .encounters, facility: facility, line: line, eventTime: time, fields: fields),
                      into: events, summary: &summary)
-            try patientVisits.add(key: key { $0.add(fields.text(patientColumn)); $0.add(facility); $0.add(eventTime: time); $0.add(nextSequence()) },
-                                  payload: place)
+            if let run = visits.note(patient: fields.text(patientColumn), facility: facility, time: time, sequence: nextSequence()) {
+                try add(run, to: patientVisits)
+            }
         }
+        if let run = visits.finish() { try add(run, to: patientVisits) }
 
         let children = try childRows.rows()
         headers.merge(children.headers) { $1 }
@@ -137,6 +140,14 @@ public final class FacilitySlicer {
         while let c = child {
             summary.outsideSlices[RowCodec.header(c.payload).entity, default: 0] += 1
             child = try children.next()
+        }
+    }
+
+    /// A patient's first visits to the sorter of visits, keyed by patient, facility, time.
+    private func add(_ run: (patient: String, visits: [FirstVisits.Visit]), to patientVisits: ExternalSorter) throws {
+        for visit in run.visits {
+            try patientVisits.add(key: key { $0.add(run.patient); $0.add(visit.facility); $0.add(eventTime: visit.time); $0.add(visit.sequence) },
+                                  payload: RowCodec.encode(entity: .encounters, facility: visit.facility, line: 0, eventTime: visit.time, values: []))
         }
     }
 
