@@ -3,26 +3,40 @@
 public enum JSONText {
     /// The keys of an object, encoded once: `{"A":`, `,"B":`, ... (many objects share them).
     public struct ObjectKeys: Sendable, Equatable {
-        let prefixes: [[UInt8]]
-        var byteCount: Int { prefixes.reduce(0) { $0 + $1.count } }
+        /// Every key's prefix, one after another in one buffer: appending one is a copy of
+        /// bytes, not a retain and release of an array per field.
+        let bytes: [UInt8]
+        /// Where each key's prefix ends in `bytes`.
+        let ends: [Int]
+        var byteCount: Int { bytes.count }
 
         public init(_ keys: [String]) {
-            prefixes = keys.enumerated().map { i, key in
-                var out: [UInt8] = [i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
-                JSONText.appendString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                return out
+            var bytes: [UInt8] = []
+            var ends: [Int] = []
+            for (i, key) in keys.enumerated() {
+                bytes.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                JSONText.appendString(key, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                ends.append(bytes.count)
             }
+            self.bytes = bytes
+            self.ends = ends
         }
     }
 
-    /// An object of `count` string values under `keys`; `value(i, &out)` appends the i-th
-    /// value's literal.
+    /// An object of `count` string values under `keys` (at most one per key); `value(i, &out)`
+    /// appends the i-th value's literal.
     static func appendObject(keys: ObjectKeys, count: Int, to out: inout [UInt8], value: (Int, inout [UInt8]) -> Void) {
         guard count > 0 else { out.append(contentsOf: Array("{}".utf8)); return }
-        for (i, prefix) in keys.prefixes.prefix(count).enumerated() {
-            out.append(contentsOf: prefix)
-            value(i, &out)
+        keys.bytes.withUnsafeBufferPointer { prefixes in
+            keys.ends.withUnsafeBufferPointer { ends in
+                var start = 0
+                for i in 0..<min(count, ends.count) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: prefixes[start..<ends[i]]))
+                    start = ends[i]
+                    value(i, &out)
+                }
+            }
         }
         out.append(UInt8(ascii: "}"))
     }
