@@ -29,7 +29,7 @@ final class ChildRowsReader: Sendable {
                             var key = SortKey()
                             key.add(bytes: fields.field(encounterColumn))
                             key.add(sequence)
-                            let payload = RowCodec.encode(entity: entity, facility: "", line: line, eventTime: nil, fields: fields)
+                            let payload = RowCodec.encode(entity: entity, facility: 0, line: line, eventTime: nil, fields: fields)
                             try sorter?.add(key: key.bytes, payload: payload)
                         }
                     }

@@ -8,6 +8,8 @@ public final class FacilitySlicer {
     private let options: SliceOptions
     private var headers: [Entity: CSVHeader] = [:]
     private var sequence: UInt64 = 0
+    /// The selected facilities' numbers, known once organizations.csv is read.
+    private var codes = FacilityCodes([])
 
     public init(export: SyntheaExport, options: SliceOptions) {
         self.export = export
@@ -21,8 +23,8 @@ public final class FacilitySlicer {
         let events = ExternalSorter(memoryBudget: options.memoryBudget)
 
         progress("reading organizations and providers")
-        let facilities = try readOrganizations(into: events, summary: &summary)
-        try readProviders(facilities, into: events, summary: &summary)
+        try readOrganizations(into: events, summary: &summary)
+        try readProviders(into: events, summary: &summary)
 
         progress("reading encounters, conditions and medications")
         // Conditions and medications are read on a thread of their own meanwhile.
@@ -39,11 +41,11 @@ public final class FacilitySlicer {
         var fields = RawFields()
         var visits = FirstVisits()
         while let line = try encounterTable.next(into: &fields) {
-            let id = fields.text(idColumn), facility = fields.text(facilityColumn)
+            let id = fields.text(idColumn), facility = codes.code(of: fields.text(facilityColumn))
             let time = EventTime.seconds(fields.text(startColumn))
             let place = RowCodec.encode(entity: .encounters, facility: facility, line: 0, eventTime: time, values: [])
             try encounters.add(key: key { $0.add(id); $0.add(nextSequence()) }, payload: place)
-            guard facilities.contains(facility) else {
+            guard facility != 0 else {
                 summary.outsideSlices[.encounters, default: 0] += 1
                 continue
             }
@@ -60,49 +62,51 @@ public final class FacilitySlicer {
         headers.merge(children.headers) { $1 }
 
         progress("joining encounters with their conditions and medications")
-        try joinEncounters(encounters.finish(), children.sorter.finish(), facilities: facilities, events: events, summary: &summary)
+        try joinEncounters(encounters.finish(), children.sorter.finish(), events: events, summary: &summary)
 
         progress("joining patients with the facilities that saw them")
         let patients = ExternalSorter(memoryBudget: options.memoryBudget)
         let patientTable = try export.open(.patients)
         headers[.patients] = patientTable.header
         while let row = try patientTable.next() {
-            let payload = RowCodec.encode(entity: .patients, facility: "", line: row.line, eventTime: nil, values: row.values)
+            let payload = RowCodec.encode(entity: .patients, facility: 0, line: row.line, eventTime: nil, values: row.values)
             try patients.add(key: key { $0.add(row["Id"]!); $0.add(nextSequence()) }, payload: payload)
         }
         try joinPatients(patients.finish(), patientVisits.finish(), events: events, summary: &summary)
 
         progress("ordering \(events.count) records")
-        return (SliceStream(records: try events.finish(), headers: headers), summary)
+        return (SliceStream(records: try events.finish(), headers: headers, facilities: codes), summary)
     }
 
     // MARK: - Steps
 
-    private func readOrganizations(into events: ExternalSorter, summary: inout SliceSummary) throws -> Set<String> {
+    /// Reads organizations.csv: numbers the selected facilities, publishes their rows.
+    private func readOrganizations(into events: ExternalSorter, summary: inout SliceSummary) throws {
         let table = try export.open(.organizations)
         headers[.organizations] = table.header
+        var rows: [CSVRow] = []
         var known: Set<String> = []
         while let row = try table.next() {
             let id = row["Id"]!
             known.insert(id)
-            guard isSelected(id) else { continue }
-            try emit(.organizations, facility: id, row: row.values, line: row.line, time: nil, encounter: "", into: events, summary: &summary)
+            if isSelected(id) { rows.append(row) }
         }
-        if let wanted = options.facilities {
-            summary.unknownFacilities = wanted.subtracting(known).sorted()
-            summary.facilities = wanted.intersection(known).count
-            return wanted.intersection(known)
+        let selected = options.facilities.map { $0.intersection(known) } ?? known
+        if let wanted = options.facilities { summary.unknownFacilities = wanted.subtracting(known).sorted() }
+        summary.facilities = selected.count
+        codes = FacilityCodes(selected)
+        for row in rows {
+            try emit(.organizations, facility: codes.code(of: row["Id"]!), row: row.values, line: row.line, time: nil, encounter: "",
+                     into: events, summary: &summary)
         }
-        summary.facilities = known.count
-        return known
     }
 
-    private func readProviders(_ facilities: Set<String>, into events: ExternalSorter, summary: inout SliceSummary) throws {
+    private func readProviders(into events: ExternalSorter, summary: inout SliceSummary) throws {
         let table = try export.open(.providers)
         headers[.providers] = table.header
         while let row = try table.next() {
-            let facility = row["ORGANIZATION"]!
-            guard facilities.contains(facility) else {
+            let facility = codes.code(of: row["ORGANIZATION"]!)
+            guard facility != 0 else {
                 summary.outsideSlices[.providers, default: 0] += 1
                 continue
             }
@@ -112,7 +116,7 @@ public final class FacilitySlicer {
 
     /// Merges encounters (by id: their facility and time) with conditions and medications (by
     /// encounter id): the children of a selected encounter join its slice at its time.
-    private func joinEncounters(_ encounters: SortedRecordStream, _ children: SortedRecordStream, facilities: Set<String>,
+    private func joinEncounters(_ encounters: SortedRecordStream, _ children: SortedRecordStream,
                                 events: ExternalSorter, summary: inout SliceSummary) throws {
         var child = try children.next()
         while let record = try encounters.next() {
@@ -123,7 +127,7 @@ public final class FacilitySlicer {
                 summary.outsideSlices[RowCodec.header(c.payload).entity, default: 0] += 1
                 child = try children.next()
             }
-            let selected = facilities.contains(encounter.facility)
+            let selected = encounter.facility != 0
             let id = selected ? String(decoding: idBytes, as: UTF8.self) : ""
             while let c = child, SortKeyPrefix.compare(c.key, idBytes) == 0 {
                 let row = RowCodec.header(c.payload)
@@ -146,7 +150,7 @@ public final class FacilitySlicer {
     /// A patient's first visits to the sorter of visits, keyed by patient, facility, time.
     private func add(_ run: (patient: String, visits: [FirstVisits.Visit]), to patientVisits: ExternalSorter) throws {
         for visit in run.visits {
-            try patientVisits.add(key: key { $0.add(run.patient); $0.add(visit.facility); $0.add(eventTime: visit.time); $0.add(visit.sequence) },
+            try patientVisits.add(key: key { $0.add(run.patient); $0.add(facility: visit.facility); $0.add(eventTime: visit.time); $0.add(visit.sequence) },
                                   payload: RowCodec.encode(entity: .encounters, facility: visit.facility, line: 0, eventTime: visit.time, values: []))
         }
     }
@@ -162,7 +166,7 @@ public final class FacilitySlicer {
             while let v = visit, SortKeyPrefix.compare(v.key, idBytes) < 0 {
                 visit = try visits.next()  // visits of a patient missing from patients.csv
             }
-            var lastFacility: String?
+            var lastFacility: Int?
             var published = false
             while let v = visit, SortKeyPrefix.compare(v.key, idBytes) == 0 {
                 let first = RowCodec.header(v.payload)
@@ -197,14 +201,14 @@ public final class FacilitySlicer {
     }
 
     /// Adds a record to the output with the key of the chosen order.
-    private func emit(_ entity: Entity, facility: String, row: [String], line: Int, time: Int64?, encounter: String,
+    private func emit(_ entity: Entity, facility: Int, row: [String], line: Int, time: Int64?, encounter: String,
                       into events: ExternalSorter, summary: inout SliceSummary) throws {
         try emit(entity, facility: facility, line: line, time: time, encounter: encounter,
                  payload: RowCodec.encode(entity: entity, facility: facility, line: line, eventTime: time, values: row),
                  into: events, summary: &summary)
     }
 
-    private func emit(_ entity: Entity, facility: String, line: Int, time: Int64?, encounter: String, payload: [UInt8],
+    private func emit(_ entity: Entity, facility: Int, line: Int, time: Int64?, encounter: String, payload: [UInt8],
                       into events: ExternalSorter, summary: inout SliceSummary) throws {
         let rank = UInt8(Entity.allCases.firstIndex(of: entity)!)
         let sortKey = key { k in
@@ -214,13 +218,13 @@ public final class FacilitySlicer {
                 // encounter (a patient's empty id sorts before it), entity.
                 k.add(byte: time == nil ? 0 : 1)
                 k.add(eventTime: time)
-                k.add(facility)
+                k.add(facility: facility)
                 k.add(encounter)
                 k.add(byte: rank)
             case .file:
                 k.add(byte: rank)
                 k.add(UInt64(line))
-                k.add(facility)
+                k.add(facility: facility)
             }
             k.add(nextSequence())
         }
@@ -248,10 +252,12 @@ enum SortKeyPrefix {
 public final class SliceStream {
     private let records: SortedRecordStream
     private let headers: [Entity: CSVHeader]
+    private let facilities: FacilityCodes
 
-    init(records: SortedRecordStream, headers: [Entity: CSVHeader]) {
+    init(records: SortedRecordStream, headers: [Entity: CSVHeader], facilities: FacilityCodes) {
         self.records = records
         self.headers = headers
+        self.facilities = facilities
     }
 
     /// The header of each entity's file (column names for the message values).
@@ -260,7 +266,7 @@ public final class SliceStream {
     public func next() throws -> SlicedRecord? {
         guard let record = try records.next() else { return nil }
         let place = RowCodec.header(record.payload)
-        return SlicedRecord(facility: place.facility, entity: place.entity, eventTime: place.eventTime, header: headers[place.entity]!,
+        return SlicedRecord(facility: facilities.name(of: place.facility), entity: place.entity, eventTime: place.eventTime, header: headers[place.entity]!,
                             line: place.line, encoded: record.payload, valuesStart: place.valuesStart)
     }
 }

@@ -8,7 +8,8 @@
 /// the first of all entries of a patient and facility, by time and then by reading order.
 struct FirstVisits {
     struct Visit {
-        var facility: String
+        /// The facility's number (``FacilityCodes``).
+        var facility: Int
         var time: Int64?
         var sequence: UInt64
     }
@@ -18,7 +19,7 @@ struct FirstVisits {
 
     /// Notes a visit; when `patient` starts a new run, returns the previous run's first visits
     /// (in the order their facilities were first seen).
-    mutating func note(patient: String, facility: String, time: Int64?, sequence: UInt64) -> (patient: String, visits: [Visit])? {
+    mutating func note(patient: String, facility: Int, time: Int64?, sequence: UInt64) -> (patient: String, visits: [Visit])? {
         var finished: (String, [Visit])?
         if patient != self.patient {
             finished = finish()

@@ -1,9 +1,10 @@
-/// Encodes a row (entity, facility, line, event time, values) as bytes for the sorter and back.
+/// Encodes a row (entity, facility's number in ``FacilityCodes``, line, event time, values) as
+/// bytes for the sorter and back.
 /// Counts, lengths and the line are variable-length integers (7 bits a byte, low first): every
 /// record of an export passes through the sorter's spill files, and fixed 8-byte lengths made
 /// up a quarter of their bytes.
 enum RowCodec {
-    static func encode(entity: Entity, facility: String, line: Int, eventTime: Int64?, values: [String]) -> [UInt8] {
+    static func encode(entity: Entity, facility: Int, line: Int, eventTime: Int64?, values: [String]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.reduce(64) { $0 + $1.utf8.count + 4 })
         appendPlace(rank(entity), line: line, eventTime: eventTime, facility: facility, to: &out)
@@ -13,7 +14,7 @@ enum RowCodec {
     }
 
     /// The same encoding from a CSV record's bytes.
-    static func encode(entity: Entity, facility: String, line: Int, eventTime: Int64?, fields: RawFields) -> [UInt8] {
+    static func encode(entity: Entity, facility: Int, line: Int, eventTime: Int64?, fields: RawFields) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(fields.bytes.count + 2 * fields.count + 64)
         appendPlace(rank(entity), line: line, eventTime: eventTime, facility: facility, to: &out)
@@ -29,12 +30,12 @@ enum RowCodec {
     private static func rank(_ entity: Entity) -> UInt8 { UInt8(Entity.allCases.firstIndex(of: entity)!) }
 
     /// What precedes the values: the entity's rank, line, event time and facility.
-    private static func appendPlace(_ rank: UInt8, line: Int, eventTime: Int64?, facility: String, to out: inout [UInt8]) {
+    private static func appendPlace(_ rank: UInt8, line: Int, eventTime: Int64?, facility: Int, to out: inout [UInt8]) {
         out.append(rank)
         appendVarint(UInt64(line), to: &out)
         out.append(eventTime == nil ? 0 : 1)
         if let eventTime { appendInt(eventTime, to: &out) }
-        appendString(facility, to: &out)
+        appendVarint(UInt64(facility), to: &out)
     }
 
     /// Everything but the values, and where they start.
@@ -42,7 +43,8 @@ enum RowCodec {
         var entity: Entity
         var line: Int
         var eventTime: Int64?
-        var facility: String
+        /// The facility's number (``FacilityCodes``).
+        var facility: Int
         /// Offset of the value count.
         var valuesStart: Int
     }
@@ -53,15 +55,15 @@ enum RowCodec {
         let hasTime = bytes[position] == 1
         position += 1
         let time = hasTime ? readInt(bytes, &position) : nil
-        let facility = readString(bytes, &position)
+        let facility = Int(readVarint(bytes, &position))
         return Header(entity: Entity.allCases[Int(bytes[0])], line: line, eventTime: time, facility: facility, valuesStart: position)
     }
 
     /// The same row placed at another facility and time: its values are copied as bytes.
-    static func placing(_ bytes: [UInt8], facility: String, eventTime: Int64?) -> [UInt8] {
+    static func placing(_ bytes: [UInt8], facility: Int, eventTime: Int64?) -> [UInt8] {
         let header = header(bytes)
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + facility.utf8.count + 9)
+        out.reserveCapacity(bytes.count + 18)
         appendPlace(bytes[0], line: header.line, eventTime: eventTime, facility: facility, to: &out)
         out.append(contentsOf: bytes[header.valuesStart...])
         return out

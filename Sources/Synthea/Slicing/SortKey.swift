@@ -22,6 +22,15 @@ struct SortKey {
         bytes.append(byte)
     }
 
+    /// A facility's number (``FacilityCodes``) in four bytes.
+    mutating func add(facility code: Int) {
+        if !bytes.isEmpty { bytes.append(0) }
+        let number = UInt32(code)
+        for shift in stride(from: 24, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: number >> UInt32(shift)))
+        }
+    }
+
     mutating func add(_ number: UInt64) {
         if !bytes.isEmpty { bytes.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) {
