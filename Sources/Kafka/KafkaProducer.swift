@@ -39,6 +39,19 @@ public final class KafkaProducer: Sendable {
         poller.stop()
     }
 
+    /// Runs `body`, in which the calling thread produces and serves the delivery reports itself
+    /// (``serveDeliveryReports()``, and `produce` while the queue is full), while the polling
+    /// thread stands aside: each report then frees its message on the thread that allocated it.
+    /// Reports the body leaves unserved are served by the polling thread afterwards.
+    public func servingDeliveryReports<T>(_ body: () throws -> T) rethrows -> T {
+        try poller.standAside(while: body)
+    }
+
+    /// Serves the delivery reports that arrived, without waiting.
+    public func serveDeliveryReports() {
+        rd_kafka_poll(client.handle, 0)
+    }
+
     /// Delivery counts so far.
     public var statistics: DeliveryStatistics { tracker.snapshot }
 
