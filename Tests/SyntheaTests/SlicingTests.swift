@@ -170,6 +170,24 @@ struct SlicingTests {
         }
     }
 
+    @Test("organizations and providers come first, by facility id in byte order, each organization before its providers")
+    func untimedRecordsByFacility() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("facility-order-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 12, seed: 7)).write(to: directory)
+        let export = try SyntheaExport(directory: directory)
+        var organizationsInFile: [String] = []
+        try export.forEachRow(.organizations) { organizationsInFile.append($0["Id"]!) }
+        #expect(organizationsInFile != organizationsInFile.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                "the file's own order would not tell the orders apart")
+        let untimed = try all(FacilitySlicer(export: export, options: SliceOptions(memoryBudget: 4 << 10)).slice().0).prefix { $0.eventTime == nil }
+        #expect(untimed.filter { $0.entity == .organizations }.count == organizationsInFile.count)
+        let places = untimed.map { ($0.facility, $0.entity == .organizations ? 0 : 1) }
+        for (a, b) in zip(places, places.dropFirst()) {
+            #expect(a.0.utf8.lexicographicallyPrecedes(b.0.utf8) || (a.0 == b.0 && a.1 <= b.1), "\(a) before \(b)")
+        }
+    }
+
     @Test("the external sorter returns every record in key order whatever it spilled")
     func externalSorter() throws {
         // Replayable: EMR_TEST_SEED=<the seed printed on failure>.

@@ -3,7 +3,7 @@
 ///
 /// Records carry the number through the sorters instead of the 36-character id, and a key that
 /// sorts by the number sorts as by the id. At 9,220 patients (`scripts/bench-produce.sh`) the
-/// spill files are 334 instead of 415 MB and no record's facility is decoded into a new String.
+/// spill files are 333 instead of 415 MB and no record's facility is decoded into a new String.
 struct FacilityCodes: Sendable {
     /// The id of each number; index 0 is the empty id.
     let names: [String]
