@@ -206,6 +206,22 @@ struct SlicingTests {
         while let r = try stream.next() { got.append(r.key) }
         #expect(got == expected.sorted { $0.lexicographicallyPrecedes($1) }, "seed \(seed)")
     }
+
+    @Test("a run the sorter cannot write fails the sorting, naming the file (it is written on a thread of its own)")
+    func unwritableRun() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sort-fault-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The first run's file name is taken by a directory: creating the file fails.
+        let taken = directory.appendingPathComponent("run-0")
+        try FileManager.default.createDirectory(at: taken, withIntermediateDirectories: true)
+        let sorter = ExternalSorter(memoryBudget: 4 << 10, directory: directory)
+        #expect {
+            for i in 0..<2_000 { try sorter.add(key: Array("key-\(i)".utf8), payload: Array(repeating: 7, count: 40)) }
+            _ = try sorter.finish()
+        } throws: { error in
+            (error as? CocoaError)?.userInfo[NSFilePathErrorKey] as? String == taken.path
+        }
+    }
 }
 
 struct SplitMix: RandomNumberGenerator {

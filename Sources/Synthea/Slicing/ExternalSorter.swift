@@ -1,9 +1,10 @@
 import Foundation
 
 /// Sorts (key, payload) byte records with bounded memory: records collect in a buffer; when it
-/// passes its budget they are sorted and spilled to a temporary run file; `finish` merges the
-/// runs (and what is left in memory) back in key order. Keys are compared as bytes and should
-/// be unique (append a sequence number) so that the order is fully determined.
+/// passes half the budget it is sorted and spilled to a temporary run file on a thread of its
+/// own (``RunWriter``) while the next half fills; `finish` merges the runs (and what is left in
+/// memory) back in key order. Keys are compared as bytes and should be unique (append a
+/// sequence number) so that the order is fully determined.
 ///
 /// The buffer is one byte arena (each record's key, then its payload) and a list of where each
 /// record lies in it: no object per record, so sorting and spilling move plain integers.
@@ -26,26 +27,34 @@ public final class ExternalSorter {
     private var entries: [Entry] = []
     private var bufferedBytes = 0
     private var runs: [URL] = []
+    /// The run being written, if any (one at a time).
+    private var writing: RunWriter?
     public private(set) var count = 0
 
-    public init(memoryBudget: Int = 32 << 20) {
+    /// One buffer fills while the other is written: each takes half the budget.
+    private var bufferBudget: Int { max(1, memoryBudget / 2) }
+
+    /// - Parameter directory: where run files go (created when the first is written, removed
+    ///   with the sorter); a new folder in the temporary directory by default.
+    public init(memoryBudget: Int = 32 << 20, directory: URL? = nil) {
         self.memoryBudget = memoryBudget
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("emr-sort-\(UUID().uuidString)")
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("emr-sort-\(UUID().uuidString)")
     }
 
     deinit {
+        try? finishWriting()
         try? FileManager.default.removeItem(at: directory)
     }
 
     public func add(key: [UInt8], payload: [UInt8]) throws {
         // The arena's capacity, once, so that growing by doubling never holds twice the budget.
-        if arena.capacity == 0 { arena.reserveCapacity(memoryBudget + 4096) }
+        if arena.capacity == 0 { arena.reserveCapacity(bufferBudget + 4096) }
         entries.append(Entry(offset: arena.count, keyLength: key.count, payloadLength: payload.count))
         arena.append(contentsOf: key)
         arena.append(contentsOf: payload)
         bufferedBytes += key.count + payload.count + MemoryLayout<Entry>.stride
         count += 1
-        if bufferedBytes >= memoryBudget { try spill() }
+        if bufferedBytes >= bufferBudget { try spill() }
     }
 
     /// Number of run files written so far (0 means everything fit in memory).
@@ -53,8 +62,8 @@ public final class ExternalSorter {
 
     /// Hands back every record in key order. The sorter must not be added to afterwards.
     public func finish() throws -> SortedRecordStream {
-        sortEntries()
-        var sources: [RecordSource] = [MemorySource(arena: arena, entries: entries)]
+        try finishWriting()
+        var sources: [RecordSource] = [MemorySource(arena: arena, entries: Self.sorted(entries, in: arena))]
         arena = []
         entries = []
         bufferedBytes = 0
@@ -62,35 +71,35 @@ public final class ExternalSorter {
         return try SortedRecordStream(sources: sources, owner: self)
     }
 
-    private func sortEntries() {
+    /// `entries` in the order of their keys in `arena`.
+    static func sorted(_ entries: [Entry], in arena: [UInt8]) -> [Entry] {
         arena.withUnsafeBufferPointer { bytes in
-            entries.sort { a, b in
+            entries.sorted { a, b in
                 KeyOrder.compare(UnsafeBufferPointer(rebasing: bytes[a.offset..<(a.offset + a.keyLength)]),
                                  UnsafeBufferPointer(rebasing: bytes[b.offset..<(b.offset + b.keyLength)])) < 0
             }
         }
     }
 
+    /// Waits for the run being written (once: a failed one is not waited for again).
+    private func finishWriting() throws {
+        let writer = writing
+        writing = nil
+        try writer?.finish()
+    }
+
+    /// Hands the full buffer to a ``RunWriter`` (after the previous one finished) and starts an
+    /// empty one.
     private func spill() throws {
-        sortEntries()
+        try finishWriting()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("run-\(runs.count)")
-        var out: [UInt8] = []
-        out.reserveCapacity(arena.count + 8 * entries.count)
-        arena.withUnsafeBufferPointer { bytes in
-            for entry in entries {
-                RunFileSource.append(UnsafeBufferPointer(rebasing: bytes[entry.offset..<(entry.offset + entry.keyLength)]), to: &out)
-                let payload = entry.offset + entry.keyLength
-                RunFileSource.append(UnsafeBufferPointer(rebasing: bytes[payload..<(payload + entry.payloadLength)]), to: &out)
-            }
-        }
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path]) }
-        let file = try FileHandle(forWritingTo: url)
-        defer { try? file.close() }
-        try file.write(contentsOf: out)
         runs.append(url)
-        arena.removeAll(keepingCapacity: true)
-        entries.removeAll(keepingCapacity: true)
+        writing = RunWriter(url: url, arena: arena, entries: entries)
+        let capacity = entries.count
+        arena = []
+        entries = []
+        entries.reserveCapacity(capacity)
         bufferedBytes = 0
     }
 }
@@ -197,7 +206,7 @@ private final class MemorySource: RecordSource {
 }
 
 /// A spilled run read back in chunks: `[u32 length][bytes]` for the key, then the payload.
-private final class RunFileSource: RecordSource {
+final class RunFileSource: RecordSource {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
