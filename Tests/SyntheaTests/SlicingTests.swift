@@ -5,6 +5,14 @@ import Testing
 
 @Suite("Facility slicing and event-time order")
 struct SlicingTests {
+    /// Runs `body` on a generated export in a directory of its own, removed afterwards.
+    private func withGeneratedExport(_ options: GeneratorOptions, _ body: (SyntheaExport) throws -> Void) throws {
+        let directory = try temporaryDirectory("slicing")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try ExportGenerator(options: options).write(to: directory)
+        try body(SyntheaExport(directory: directory))
+    }
+
     private func all(_ stream: SliceStream) throws -> [SlicedRecord] {
         var out: [SlicedRecord] = []
         while let r = try stream.next() { out.append(r) }
@@ -138,53 +146,49 @@ struct SlicingTests {
     @Test("a patient joins each facility's slice at its first encounter there, whatever the order of encounters.csv")
     func patientsAtFirstVisitInAnyRowOrder() throws {
         let (seed, rerun) = testSeed()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("first-visits-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try ExportGenerator(options: GeneratorOptions(patients: 60, organizations: 6, seed: 5)).write(to: directory)
-        let export = try SyntheaExport(directory: directory)
-        let path = export.path(of: .encounters)
-        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
-        let header = lines.removeFirst()
-        var generator = SplitMix(seed: seed)
-        // As written (a patient's encounters together, earliest first), reversed (together,
-        // latest first) and shuffled (runs of one row).
-        for (order, rows) in [("as generated", lines), ("reversed", lines.reversed()), ("shuffled", lines.shuffled(using: &generator))] {
-            try ([header] + rows).map { $0 + "\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
-            var expected: [[String]: Int64] = [:]
-            try export.forEachRow(.encounters) { row in
-                guard let time = EventTime.seconds(row["START"]!) else { return }
-                let pair = [row["PATIENT"]!, row["ORGANIZATION"]!]
-                expected[pair] = min(expected[pair] ?? .max, time)
+        try withGeneratedExport(GeneratorOptions(patients: 60, organizations: 6, seed: 5)) { export in
+            let path = export.path(of: .encounters)
+            var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+            let header = lines.removeFirst()
+            var generator = SplitMix(seed: seed)
+            // As written (a patient's encounters together, earliest first), reversed (together,
+            // latest first) and shuffled (runs of one row).
+            for (order, rows) in [("as generated", lines), ("reversed", lines.reversed()), ("shuffled", lines.shuffled(using: &generator))] {
+                try ([header] + rows).map { $0 + "\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+                var expected: [[String]: Int64] = [:]
+                try export.forEachRow(.encounters) { row in
+                    guard let time = EventTime.seconds(row["START"]!) else { return }
+                    let pair = [row["PATIENT"]!, row["ORGANIZATION"]!]
+                    expected[pair] = min(expected[pair] ?? .max, time)
+                }
+                let records = try all(FacilitySlicer(export: export, options: SliceOptions(memoryBudget: 8 << 10)).slice().0)
+                var placed: [[String]: Int64] = [:]
+                for record in records where record.entity == .patients {
+                    let pair = [record.row["Id"]!, record.facility]
+                    #expect(placed[pair] == nil, "\(order): patient \(pair) placed twice; \(rerun)")
+                    placed[pair] = record.eventTime
+                }
+                #expect(expected.count > 60, "\(order): patients seen at several facilities")
+                let wrong = expected.filter { placed[$0.key] != $0.value }
+                #expect(placed.count == expected.count && wrong.isEmpty,
+                        "\(order): \(wrong.count) of \(expected.count) patient-facility pairs placed elsewhere, e.g. \(wrong.first.map { "\($0.key) at \(placed[$0.key].map(String.init) ?? "none") instead of \($0.value)" } ?? "-"); \(rerun)")
             }
-            let records = try all(FacilitySlicer(export: export, options: SliceOptions(memoryBudget: 8 << 10)).slice().0)
-            var placed: [[String]: Int64] = [:]
-            for record in records where record.entity == .patients {
-                let pair = [record.row["Id"]!, record.facility]
-                #expect(placed[pair] == nil, "\(order): patient \(pair) placed twice; \(rerun)")
-                placed[pair] = record.eventTime
-            }
-            #expect(expected.count > 60, "\(order): patients seen at several facilities")
-            let wrong = expected.filter { placed[$0.key] != $0.value }
-            #expect(placed.count == expected.count && wrong.isEmpty,
-                    "\(order): \(wrong.count) of \(expected.count) patient-facility pairs placed elsewhere, e.g. \(wrong.first.map { "\($0.key) at \(placed[$0.key].map(String.init) ?? "none") instead of \($0.value)" } ?? "-"); \(rerun)")
         }
     }
 
     @Test("organizations and providers come first, by facility id in byte order, each organization before its providers")
     func untimedRecordsByFacility() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("facility-order-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 12, seed: 7)).write(to: directory)
-        let export = try SyntheaExport(directory: directory)
-        var organizationsInFile: [String] = []
-        try export.forEachRow(.organizations) { organizationsInFile.append($0["Id"]!) }
-        #expect(organizationsInFile != organizationsInFile.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
-                "the file's own order would not tell the orders apart")
-        let untimed = try all(FacilitySlicer(export: export, options: SliceOptions(memoryBudget: 4 << 10)).slice().0).prefix { $0.eventTime == nil }
-        #expect(untimed.filter { $0.entity == .organizations }.count == organizationsInFile.count)
-        let places = untimed.map { ($0.facility, $0.entity == .organizations ? 0 : 1) }
-        for (a, b) in zip(places, places.dropFirst()) {
-            #expect(a.0.utf8.lexicographicallyPrecedes(b.0.utf8) || (a.0 == b.0 && a.1 <= b.1), "\(a) before \(b)")
+        try withGeneratedExport(GeneratorOptions(patients: 30, organizations: 12, seed: 7)) { export in
+            var organizationsInFile: [String] = []
+            try export.forEachRow(.organizations) { organizationsInFile.append($0["Id"]!) }
+            #expect(organizationsInFile != organizationsInFile.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                    "the file's own order would not tell the orders apart")
+            let untimed = try all(FacilitySlicer(export: export, options: SliceOptions(memoryBudget: 4 << 10)).slice().0).prefix { $0.eventTime == nil }
+            #expect(untimed.filter { $0.entity == .organizations }.count == organizationsInFile.count)
+            let places = untimed.map { ($0.facility, $0.entity == .organizations ? 0 : 1) }
+            for (a, b) in zip(places, places.dropFirst()) {
+                #expect(a.0.utf8.lexicographicallyPrecedes(b.0.utf8) || (a.0 == b.0 && a.1 <= b.1), "\(a) before \(b)")
+            }
         }
     }
 
