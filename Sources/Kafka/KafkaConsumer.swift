@@ -64,6 +64,27 @@ public final class KafkaConsumer: Sendable {
         return batch
     }
 
+    /// The messages already in the local queue, at most `maxMessages`, waiting for none: for a
+    /// batch that goes on while more is queued. Nil when partitions were revoked meanwhile
+    /// (messages read before may belong to them: the caller must not commit them as its own).
+    public func pollQueued(maxMessages: Int) throws(KafkaError) -> [ConsumedMessage]? {
+        var batch: [ConsumedMessage] = []
+        var revoked = false
+        while batch.count < maxMessages, !revoked {
+            guard let message = rd_kafka_consumer_poll(client.handle, 0) else { break }
+            defer { rd_kafka_message_destroy(message) }
+            if let error = classify(message) {
+                if let error { throw error }
+                continue
+            }
+            batch.append(MessageConversion.consumed(message))
+            revoked = try revocationTrimmed(&batch)
+        }
+        if try revocationTrimmed(&batch) { revoked = true }
+        if let fatal = client.context.fatalError { throw fatal }
+        return revoked ? nil : batch
+    }
+
     /// Partitions this member currently owns.
     public var assignment: [TopicPartition] { coordinator.assignment }
 

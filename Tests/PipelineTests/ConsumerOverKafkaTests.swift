@@ -59,5 +59,15 @@ struct ConsumerOverKafkaTests {
         let consumed = try StateStore(readingExisting: statePath, migrations: MartSchema.migrations)
         let clean = try PipelineTestbed.cleanRun(published, path: "\(bed.work)/clean.sqlite", context: context)
         try PipelineTestbed.expectMartsEqual(consumed.database, clean.database, context: context)
+
+        // Large batches read a small poll at a time (each transaction spans several polls):
+        // the same marts.
+        let pollSize = random.int(20...200)
+        let pieces = try bed.consumeUntilCaughtUp("\(bed.work)/pieces.sqlite", batchSize: 1_000_000) { $0.pollSize = pollSize }
+        #expect(pieces.totals.read == published.count, "\(context)")
+        #expect(pieces.batches * pollSize < pieces.totals.read,
+                "\(context): \(pieces.batches) batches for \(pieces.totals.read) records read \(pollSize) at a time: no batch spanned several polls")
+        let piecewise = try StateStore(readingExisting: "\(bed.work)/pieces.sqlite", migrations: MartSchema.migrations)
+        try PipelineTestbed.expectMartsEqual(piecewise.database, clean.database, context: "\(context), polls of \(pollSize)")
     }
 }

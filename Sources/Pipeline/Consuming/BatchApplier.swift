@@ -99,7 +99,10 @@ public final class BatchApplier {
         self.deadLetters = deadLetters
     }
 
-    public func apply(_ messages: [ConsumedMessage]) throws -> BatchOutcome {
+    /// Applies `messages`, then each further piece `more` returns until it returns nil, in one
+    /// transaction with their offsets. Each piece is prepared on its own second thread and can
+    /// be released once applied, so a large batch read in pieces holds one piece at a time.
+    public func apply(_ messages: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]? = { nil }) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         let committed = book.all  // one lock per batch, not per message
         var refused: [DeadLetter] = []
@@ -111,45 +114,51 @@ public final class BatchApplier {
         }
         var timings = BatchTimings()
         let started = ContinuousClock.now
-        // Decoding and staging run ahead on a second thread; ended before this returns or throws.
-        let preparation = BatchPreparation(messages, decoder: decoder)
-        var prepared: (decode: Double, stage: Double)?
-        defer { if prepared == nil { _ = preparation.finish() } }
-        try store.inBatch { store in
-            try maintainer.batch {
-                for (index, message) in messages.enumerated() {
-                    let tp = message.topicPartition
-                    if let next = outcome.offsets[tp] ?? committed[tp], message.offset < next {
-                        outcome.skipped += 1
-                        continue
-                    }
-                    outcome.read += 1
-                    outcome.offsets[tp] = message.offset + 1
-                    // The marts are brought up to date with what was accepted so far while the
-                    // preparation catches up (and at least every `flushEvery` versions), so that
-                    // writing overlaps decoding and staging.
-                    let pending = maintainer.pendingCount
-                    if pending >= Self.flushEvery || (pending >= Self.flushWhileWaiting && !preparation.isReady(index)) {
-                        try maintainer.flush()
-                    }
-                    switch preparation.message(at: index) {
-                    case .refused(let stage, let reasons):
-                        try refuse(message, stage: stage, reasons: reasons)
-                    case .version(let version):
-                        let entity = version.entity, position = version.position
-                        if try maintainer.apply(version) == .applied {
-                            outcome.applied += 1
-                            outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
-                            outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
-                        } else {
-                            outcome.stale += 1
-                            outcome.byEntity[entity.rawValue, default: EntityOutcome()].unchanged += 1
-                        }
+        /// Applies one piece; its preparation (decoding and staging on a second thread) ends
+        /// before this returns or throws.
+        func applyPiece(_ messages: [ConsumedMessage]) throws {
+            let preparation = BatchPreparation(messages, decoder: decoder)
+            var prepared: (decode: Double, stage: Double)?
+            defer { if prepared == nil { _ = preparation.finish() } }
+            for (index, message) in messages.enumerated() {
+                let tp = message.topicPartition
+                if let next = outcome.offsets[tp] ?? committed[tp], message.offset < next {
+                    outcome.skipped += 1
+                    continue
+                }
+                outcome.read += 1
+                outcome.offsets[tp] = message.offset + 1
+                // The marts are brought up to date with what was accepted so far while the
+                // preparation catches up (and at least every `flushEvery` versions), so that
+                // writing overlaps decoding and staging.
+                let pending = maintainer.pendingCount
+                if pending >= Self.flushEvery || (pending >= Self.flushWhileWaiting && !preparation.isReady(index)) {
+                    try maintainer.flush()
+                }
+                switch preparation.message(at: index) {
+                case .refused(let stage, let reasons):
+                    try refuse(message, stage: stage, reasons: reasons)
+                case .version(let version):
+                    let entity = version.entity, position = version.position
+                    if try maintainer.apply(version) == .applied {
+                        outcome.applied += 1
+                        outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
+                        outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
+                    } else {
+                        outcome.stale += 1
+                        outcome.byEntity[entity.rawValue, default: EntityOutcome()].unchanged += 1
                     }
                 }
             }
             prepared = preparation.finish()
-            (timings.decode, timings.stage) = prepared!
+            timings.decode += prepared!.decode
+            timings.stage += prepared!.stage
+        }
+        try store.inBatch { store in
+            try maintainer.batch {
+                try applyPiece(messages)
+                while let piece = try more() { try applyPiece(piece) }
+            }
             // Mart maintenance: the records' statements and the batch's aggregate changes (with
             // any wait for the preparation; decoding and staging overlap it).
             timings.marts = (ContinuousClock.now - started).seconds

@@ -12,6 +12,12 @@ public struct ConsumeOptions: Sendable {
     public var instanceID: String?
     /// Most messages per batch (one SQLite transaction).
     public var batchSize = 5_000
+    /// Most messages read at a time. With one state file a larger batch is read in several
+    /// polls, without waiting, while more is queued: each piece is released once applied, so
+    /// memory follows this size and COMMIT (which writes every page the batch touched) the
+    /// batch's. With `--state-dir` a batch is one poll (task files are committed before the
+    /// next poll, where partitions may move).
+    public var pollSize = 5_000
     /// Longest wait for a batch to fill before it is applied.
     public var maxBatchLatencyMs: Int32 = 250
     /// Stop (exit 0) once every assigned partition is processed up to its high watermark and

@@ -104,7 +104,12 @@ public final class ConsumerService {
                     try rewind(consumer, book)
                     continue
                 }
-                outcome = try apply(batch, in: session!, state: &state)
+                outcome = try apply(batch, in: session!, consumer: consumer, state: &state)
+            } catch is PartitionsMoved {
+                // Nothing was committed: read again from the state file's offsets.
+                logger.notice("partitions were revoked while a batch was being read: it was rolled back and is read again")
+                try rewind(consumer, book)
+                continue
             } catch where Self.isRetryable(error) {
                 retry.failed(error)
                 state.retries += 1
@@ -183,14 +188,27 @@ public final class ConsumerService {
         state.notReadyReason = readiness.reason
     }
 
-    /// One batch in one transaction; its timings and each record's latency to this commit.
-    private func apply(_ batch: [ConsumedMessage], in session: StateSession, state: inout ConsumeProgress) throws -> BatchOutcome {
-        let (outcome, timings) = try session.apply(batch)
+    /// One batch in one transaction: `batch`, then (with one state file) what is already queued,
+    /// a poll at a time, up to the batch size; its timings and each record's latency to this commit.
+    private func apply(_ batch: [ConsumedMessage], in session: StateSession, consumer: KafkaConsumer, state: inout ConsumeProgress) throws -> BatchOutcome {
+        var sentMs = batch.compactMap(\.timestampMs)
+        var count = batch.count
+        let (outcome, timings) = try session.apply(batch) {
+            guard count < options.batchSize else { return nil }
+            guard let piece = try consumer.pollQueued(maxMessages: min(options.pollSize, options.batchSize - count)) else { throw PartitionsMoved() }
+            guard !piece.isEmpty else { return nil }
+            count += piece.count
+            sentMs += piece.compactMap(\.timestampMs)
+            return piece
+        }
         state.timings += timings
         let committedMs = Int64(Date().timeIntervalSince1970 * 1000)
-        for message in batch { if let sent = message.timestampMs, sent > 0 { state.latency.record(committedMs - sent) } }
+        for sent in sentMs where sent > 0 { state.latency.record(committedMs - sent) }
         return outcome
     }
+
+    /// Partitions were revoked while a batch was being read in several polls.
+    private struct PartitionsMoved: Error {}
 
     /// The batch's offsets to Kafka, in the background: the state file holds the truth, and a
     /// synchronous commit would stall the loop (and readiness) for a session timeout in a
@@ -209,7 +227,8 @@ public final class ConsumerService {
 
     /// The next batch, or nil after an out-of-range partition was handled.
     private func poll(_ consumer: KafkaConsumer, session: StateSession?, book: OffsetBook) throws -> [ConsumedMessage]? {
-        let result = Result { () throws(KafkaError) in try consumer.poll(maxMessages: options.batchSize, timeoutMs: options.maxBatchLatencyMs) }
+        let size = options.stateDirectory ? options.batchSize : min(options.batchSize, options.pollSize)
+        let result = Result { () throws(KafkaError) in try consumer.poll(maxMessages: size, timeoutMs: options.maxBatchLatencyMs) }
         switch result {
         case .success(let batch):
             return batch

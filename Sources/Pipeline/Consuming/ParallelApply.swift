@@ -52,7 +52,7 @@ final class ParallelApply: @unchecked Sendable {
             let taken = next.add(1, ordering: .relaxed).oldValue
             guard taken < order.count else { return }
             let index = order[taken]
-            slots[index] = Result { try parts[index].session.apply(parts[index].messages) }
+            slots[index] = Result { try parts[index].session.apply(parts[index].messages, continuing: { nil }) }
         }
     }
 }

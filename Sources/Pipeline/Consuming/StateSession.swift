@@ -14,9 +14,10 @@ protocol StateSession: AnyObject {
     /// Skips partitions' missing records with the operator's consent, recording each gap and
     /// the new start in the state that owns the partition.
     func acceptGaps(_ gaps: [AcceptedGap]) throws
-    /// Applies a batch (each part in its own transaction with its offsets); what it did and
-    /// where the time went.
-    func apply(_ batch: [ConsumedMessage]) throws -> (BatchOutcome, BatchTimings)
+    /// Applies a batch (each part in its own transaction with its offsets) and, where the
+    /// session can, the further pieces `more` returns into the same transaction (until nil);
+    /// what it did and where the time went.
+    func apply(_ batch: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]?) throws -> (BatchOutcome, BatchTimings)
     func property(_ name: String) throws -> String?
     func setProperty(_ name: String, _ value: String) throws
     func close()
@@ -67,8 +68,8 @@ final class StateFileSession: StateSession {
         }
     }
 
-    func apply(_ batch: [ConsumedMessage]) throws -> (BatchOutcome, BatchTimings) {
-        let outcome = try applier.apply(batch)
+    func apply(_ batch: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]?) throws -> (BatchOutcome, BatchTimings) {
+        let outcome = try applier.apply(batch, continuing: more)
         return (outcome, applier.lastTimings)
     }
 

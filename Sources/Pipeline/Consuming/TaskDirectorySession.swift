@@ -49,13 +49,16 @@ final class TaskDirectorySession: StateSession {
         for (name, part) in Dictionary(grouping: gaps, by: { task(of: $0.topic, $0.partition) }) { try session(name).acceptGaps(part) }
     }
 
-    func apply(_ batch: [ConsumedMessage]) throws -> (BatchOutcome, BatchTimings) {
+    /// Each task's part in its own file's transaction; `more` is never called (a batch is one
+    /// poll here, so that every task file is committed before the next poll, where partitions
+    /// may move).
+    func apply(_ batch: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]?) throws -> (BatchOutcome, BatchTimings) {
         var outcome = BatchOutcome(), timings = BatchTimings()
         let grouped = Dictionary(grouping: batch) { task(of: $0.topic, $0.partition) }
         // Files are opened (or created) here, on the loop's thread; only applying runs in parallel.
         let parts = try grouped.keys.sorted().map { (session: try session($0), messages: grouped[$0]!) }
         let results: [ParallelApply.PartResult] = workers == 1 || parts.count == 1
-            ? parts.map { part in Result { try part.session.apply(part.messages) } }
+            ? parts.map { part in Result { try part.session.apply(part.messages, continuing: { nil }) } }
             : ParallelApply(parts).run(lanes: workers)
         // Parts that succeeded are committed; the first failure is reported (its task, and any
         // other that failed, are rewound and retried with the batch).

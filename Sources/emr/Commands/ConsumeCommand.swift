@@ -93,8 +93,10 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds without new messages before --exit-when-caught-up checks the watermarks.", valueName: "s"))
     var quietPeriod: Double = 2
 
-    @Option(name: .long, help: ArgumentHelp("Most messages per batch (one transaction).", valueName: "n"))
-    var batchSize = 5_000
+    @Option(name: .long, help: ArgumentHelp(
+        "Most messages per batch (one transaction; default: 20000 with --state, read 5000 at a time while more is queued; 5000 with --state-dir).",
+        valueName: "n"))
+    var batchSize: Int?
 
     @Option(name: .long, help: ArgumentHelp("Longest wait for a batch to fill.", valueName: "ms"))
     var maxBatchLatency = 250
@@ -192,7 +194,7 @@ struct ConsumeCommand: AsyncParsableCommand {
         options.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         options.groupID = group
         options.instanceID = instanceID
-        options.batchSize = batchSize
+        options.batchSize = batchSize ?? (stateDirectory == nil ? 20_000 : 5_000)
         options.maxBatchLatencyMs = Int32(maxBatchLatency)
         options.exitWhenCaughtUp = exitWhenCaughtUp
         options.quietPeriodMs = Int(quietPeriod * 1000)
