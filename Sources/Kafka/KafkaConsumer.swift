@@ -46,33 +46,27 @@ public final class KafkaConsumer: Sendable {
     /// fetched, up to `maxMessages`. Rebalance hooks run inside this call; when partitions are
     /// revoked mid-batch, their messages are left out (the next owner reads them again).
     public func poll(maxMessages: Int, timeoutMs: Int32) throws(KafkaError) -> [ConsumedMessage] {
-        var batch: [ConsumedMessage] = []
-        var wait = timeoutMs
-        while batch.count < maxMessages {
-            guard let message = rd_kafka_consumer_poll(client.handle, wait) else { break }
-            defer { rd_kafka_message_destroy(message) }
-            wait = 0
-            if let error = classify(message) {
-                if let error { throw error }
-                continue
-            }
-            batch.append(MessageConversion.consumed(message))
-            if try revocationTrimmed(&batch) { break }
-        }
-        _ = try revocationTrimmed(&batch)
-        if let fatal = client.context.fatalError { throw fatal }
-        return batch
+        try drain(maxMessages: maxMessages, firstWaitMs: timeoutMs).batch
     }
 
     /// The messages already in the local queue, at most `maxMessages`, waiting for none: for a
     /// batch that goes on while more is queued. Nil when partitions were revoked meanwhile
     /// (messages read before may belong to them: the caller must not commit them as its own).
     public func pollQueued(maxMessages: Int) throws(KafkaError) -> [ConsumedMessage]? {
+        let (batch, revoked) = try drain(maxMessages: maxMessages, firstWaitMs: 0)
+        return revoked ? nil : batch
+    }
+
+    /// Up to `maxMessages`, waiting `firstWaitMs` for the first; stops at a revocation, whose
+    /// partitions' messages are left out.
+    private func drain(maxMessages: Int, firstWaitMs: Int32) throws(KafkaError) -> (batch: [ConsumedMessage], revoked: Bool) {
         var batch: [ConsumedMessage] = []
+        var wait = firstWaitMs
         var revoked = false
         while batch.count < maxMessages, !revoked {
-            guard let message = rd_kafka_consumer_poll(client.handle, 0) else { break }
+            guard let message = rd_kafka_consumer_poll(client.handle, wait) else { break }
             defer { rd_kafka_message_destroy(message) }
+            wait = 0
             if let error = classify(message) {
                 if let error { throw error }
                 continue
@@ -82,7 +76,7 @@ public final class KafkaConsumer: Sendable {
         }
         if try revocationTrimmed(&batch) { revoked = true }
         if let fatal = client.context.fatalError { throw fatal }
-        return revoked ? nil : batch
+        return (batch, revoked)
     }
 
     /// Partitions this member currently owns.
