@@ -97,7 +97,7 @@ let package = Package(
             dependencies: ["Kafka", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "SyntheaTests", dependencies: ["Chronology", "Synthea", "Staging", "TestSupport"]),
-        .testTarget(name: "StateTests", dependencies: ["State"]),
+        .testTarget(name: "StateTests", dependencies: ["State", "Synthea", "TestSupport"]),
         .testTarget(name: "MartsTests", dependencies: ["Marts", "Staging", "State", "Synthea", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Chronology", "Synthea", "TestSupport", "Staging", "Marts", "State", "Kafka", .product(name: "Logging", package: "swift-log")]),
         // Runs the built `emr` executable and kcat as a user would.
