@@ -45,6 +45,10 @@ public struct ConsumeOptions: Sendable {
     public var maxRetryBackoffMs = 30_000
     /// Fault injection for crash tests (see ``CommitHold``); nil in production.
     public var commitHold: CommitHold?
+    /// Test hook: called on the applying thread after each piece of a batch read in several
+    /// polls is applied, with the number of pieces applied so far, before the next poll (a
+    /// test moves partitions meanwhile); nil in production.
+    public var afterPiece: (@Sendable (_ pieces: Int) -> Void)?
 
     public init(statePath: String) {
         self.statePath = statePath

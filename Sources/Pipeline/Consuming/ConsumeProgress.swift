@@ -27,6 +27,9 @@ public struct ConsumeProgress: Sendable {
     public var heartbeat = ContinuousClock.now
     /// Batches that could not be written and were tried again.
     public var retries = 0
+    /// Batches rolled back and read again because partitions were revoked while they were
+    /// read in several polls.
+    public var rolledBack = 0
     /// Where the applied batches' time went, summed.
     public var timings = BatchTimings()
     /// From each record's Kafka timestamp to the commit of the batch that applied it.

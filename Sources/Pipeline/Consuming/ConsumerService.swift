@@ -97,6 +97,7 @@ public final class ConsumerService {
             clocks.noteArrival()
             let applyStarted = ContinuousClock.now
             let outcome: BatchOutcome
+            var extent = BatchExtent(batch)
             do {
                 if session == nil { session = try openSession(book: book, deadLetters: deadLetters) }
                 guard try sourceVerified() else {
@@ -104,9 +105,10 @@ public final class ConsumerService {
                     try rewind(consumer, book)
                     continue
                 }
-                outcome = try apply(batch, in: session!, consumer: consumer, state: &state)
+                outcome = try apply(batch, in: session!, consumer: consumer, state: &state, extent: &extent)
             } catch is PartitionsMoved {
                 // Nothing was committed: read again from the state file's offsets.
+                state.rolledBack += 1
                 logger.notice("partitions were revoked while a batch was being read: it was rolled back and is read again")
                 try rewind(consumer, book)
                 continue
@@ -117,7 +119,7 @@ public final class ConsumerService {
                 state.ready = false
                 state.notReadyReason = readiness.reason
                 progress(state)
-                logger.error("batch of \(batch.count) messages from \(Self.describe(batch)) not applied: \(error). No offset advanced; retrying in \(retry.describeNext)")
+                logger.error("batch of \(extent.count) messages from \(extent) not applied: \(error). No offset advanced; retrying in \(retry.describeNext)")
                 session?.close()
                 session = nil
                 try rewind(consumer, book)
@@ -190,14 +192,19 @@ public final class ConsumerService {
 
     /// One batch in one transaction: `batch`, then (with one state file) what is already queued,
     /// a poll at a time, up to the batch size; its timings and each record's latency to this commit.
-    private func apply(_ batch: [ConsumedMessage], in session: StateSession, consumer: KafkaConsumer, state: inout ConsumeProgress) throws -> BatchOutcome {
+    private func apply(_ batch: [ConsumedMessage], in session: StateSession, consumer: KafkaConsumer, state: inout ConsumeProgress,
+                       extent: inout BatchExtent) throws -> BatchOutcome {
         var sentMs = batch.compactMap(\.timestampMs)
         var count = batch.count
+        var pieces = 1
         let (outcome, timings) = try session.apply(batch) {
             guard count < options.batchSize else { return nil }
+            options.afterPiece?(pieces)
             guard let piece = try consumer.pollQueued(maxMessages: min(options.pollSize, options.batchSize - count)) else { throw PartitionsMoved() }
             guard !piece.isEmpty else { return nil }
             count += piece.count
+            pieces += 1
+            extent.add(piece)
             sentMs += piece.compactMap(\.timestampMs)
             return piece
         }
@@ -283,15 +290,5 @@ public final class ConsumerService {
     static func isRetryable(_ error: Error) -> Bool {
         if let error = error as? StateError { return error.isTransient }
         return error is KafkaError
-    }
-
-    /// `topic/partition@first..last` of each partition in a batch, for error lines.
-    static func describe(_ batch: [ConsumedMessage]) -> String {
-        var ranges: [TopicPartition: (Int64, Int64)] = [:]
-        for m in batch {
-            let r = ranges[m.topicPartition]
-            ranges[m.topicPartition] = (min(r?.0 ?? m.offset, m.offset), max(r?.1 ?? m.offset, m.offset))
-        }
-        return ranges.keys.sorted().map { "\($0)@\(ranges[$0]!.0)..\(ranges[$0]!.1)" }.joined(separator: ", ")
     }
 }
