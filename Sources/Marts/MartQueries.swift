@@ -21,11 +21,20 @@ enum MartQueries {
         "(unixepoch(\(stop)) - unixepoch(\(start))) / 3600.0"
     }
 
-    /// The group whose `min < age <= max`, else group 9 (invalid), for `x.start_age`.
-    static let ageGroupJoin = """
-        JOIN age_groups g ON g.age_group_id = coalesce((SELECT a.age_group_id FROM age_groups a
-            WHERE a.age_group_id < 9 AND x.start_age > a.min_age AND x.start_age <= a.max_age), 9)
-        """
+    /// The bounds of the age groups 1 to 8 (`min < age <= max`) as the `age_groups` table holds
+    /// them (migration 2; a test holds the two equal). Any other age, NULL included, is group 9.
+    static let ageGroupBounds: [(id: Int, min: String, max: String)] = [
+        (1, "-0.001", "1"), (2, "1", "5"), (3, "5", "13"), (4, "13", "18"), (5, "18", "26"), (6, "26", "45"), (7, "45", "65"), (8, "65", "120"),
+    ]
+
+    /// The age group of `age`: a CASE over ``ageGroupBounds`` (a correlated look-up in
+    /// `age_groups` per row cost a cursor over its rows for every fact).
+    static func ageGroup(of age: String) -> String {
+        "CASE " + ageGroupBounds.map { "WHEN \(age) > \($0.min) AND \(age) <= \($0.max) THEN \($0.id)" }.joined(separator: " ") + " ELSE 9 END"
+    }
+
+    /// The group of `x.start_age` with its names.
+    static let ageGroupJoin = "JOIN age_groups g ON g.age_group_id = \(ageGroup(of: "x.start_age"))"
 
     /// Ends the inner SELECT of a fact: SQLite then computes its row once instead of flattening
     /// it into the outer query, which evaluates a derived column at every use (the age in each

@@ -33,6 +33,29 @@ struct MartDeclarationTests {
         (try? db.prepare("SELECT rowid FROM \(table) LIMIT 0")) != nil
     }
 
+    @Test("the age groups of the facts' CASE are the age_groups table's: same bounds, same group for every age on a fine grid, NULL and the edges")
+    func ageGroupCaseIsTheTable() throws {
+        let (migrated, _, cleanup) = try Self.databases()
+        defer { cleanup() }
+        let db = migrated.database
+        let table = try db.prepare("SELECT age_group_id, min_age, max_age FROM age_groups WHERE age_group_id < 9 ORDER BY 1").rows()
+        #expect(table.map { [$0[0].int ?? 0] } == MartQueries.ageGroupBounds.map { [Int64($0.id)] })
+        for (row, bounds) in zip(table, MartQueries.ageGroupBounds) {
+            #expect(row[1] == .real(Double(bounds.min)!) && row[2] == .real(Double(bounds.max)!), "group \(bounds.id): table \(row), CASE \(bounds)")
+        }
+        var ages: [Double?] = [nil, -5, -0.001, -0.0005, 120, 120.0001, 200]
+        ages += stride(from: -1.0, through: 125.0, by: 1.0 / 24).map { $0 }
+        for bounds in MartQueries.ageGroupBounds { ages += [Double(bounds.min)!, Double(bounds.max)!].flatMap { [$0, $0.nextUp, $0.nextDown] } }
+        let lookUp = try db.prepare("""
+            SELECT \(MartQueries.ageGroup(of: "?1")), coalesce((SELECT a.age_group_id FROM age_groups a
+                WHERE a.age_group_id < 9 AND ?1 > a.min_age AND ?1 <= a.max_age), 9)
+            """)
+        for age in ages {
+            let row = try lookUp.bind(age.map { .real($0) } ?? .null).rows()[0]
+            #expect(row[0].int == row[1].int, "age \(age.map { "\($0)" } ?? "NULL"): CASE \(row[0]) vs table \(row[1])")
+        }
+    }
+
     @Test("the migrated state file has every mart exactly as declared: columns in order, types, NOT NULL, primary key, storage")
     func migratedSchemaIsTheDeclaration() throws {
         let (migrated, declared, cleanup) = try Self.databases()
