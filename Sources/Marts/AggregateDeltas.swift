@@ -100,8 +100,9 @@ enum AggregateDeltas {
         table("report_age_days", from: Work.encounterContributions,
               group: [("age_group_id", "age_group_id"), ("encounter_class", "encounter_class"), ("start_date", "start_date")],
               changes: [Change(column: "encounter_count", sum: "sum(sign)")], count: "encounter_count"),
+        // In key order (date first), so a batch's groups are written in the order of the key.
         table("report_patient_days", from: Work.encounterContributions,
-              group: [("patient_id", "patient_id"), ("encounter_class", "encounter_class"), ("start_date", "start_date")],
+              group: [("start_date", "start_date"), ("encounter_class", "encounter_class"), ("patient_id", "patient_id")],
               changes: [Change(column: "encounter_count", sum: "sum(sign)")], count: "encounter_count"),
     ]
 }

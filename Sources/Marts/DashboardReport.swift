@@ -69,12 +69,13 @@ public struct DashboardReport: Sendable {
             SELECT encounter_class, sum(readmission_encounter_count) FROM fact_patient_encounter_readmissions
             WHERE \(encounterFilter) GROUP BY encounter_class
             """).map { ($0[0].text ?? "", $0[1].int ?? 0) })
-        // Distinct patients per class and overall, from one scan in (patient, class) order.
+        // Distinct patients per class and overall, from the range's rows in (patient, class) order.
         var patientsByClass: [String: Int64] = [:]
         var patients: Int64 = 0
         var lastPatient: String?
         for row in try rows("""
-            SELECT patient_id, encounter_class FROM report_patient_days WHERE \(encounterFilter) GROUP BY patient_id, encounter_class
+            SELECT patient_id, encounter_class FROM report_patient_days WHERE \(encounterFilter)
+            GROUP BY patient_id, encounter_class ORDER BY patient_id, encounter_class
             """) {
             patientsByClass[row[1].text ?? "", default: 0] += 1
             if row[0].text != lastPatient { patients += 1; lastPatient = row[0].text }

@@ -8,8 +8,8 @@ import State
 /// - `report_class_days` (class, start date): encounters, exact claim cost, and the summed
 ///   duration in whole seconds of those with a stop (exact, unlike a sum of doubles);
 /// - `report_age_days` (age group, class, start date): encounters;
-/// - `report_patient_days` (patient, class, start date): encounters, so the distinct patients
-///   of any range come from one scan in key order.
+/// - `report_patient_days` (start date, class, patient): encounters, so the distinct patients
+///   of a range come from that range alone (sorted by patient when read).
 public enum ReportSummaries {
     public static let names = ["report_class_days", "report_age_days", "report_patient_days"]
 
@@ -27,6 +27,23 @@ public enum ReportSummaries {
             "SELECT patient_id, encounter_class, start_date, count(*) FROM \(encounterFacts) GROUP BY patient_id, encounter_class, start_date",
         ]
     }
+
+    /// Migration 7: `report_patient_days` keyed by date first (same columns, same rows). Records
+    /// arrive roughly in time order, so a batch's rows land in a few pages at the end of the
+    /// key instead of one page per patient all over it: `emr consume` over the topics of `emr
+    /// bench consume --patients 6000 --partitions 48`, alternating binaries, 17,130 and 17,324 ->
+    /// 18,536 and 19,667 records/s, commit per batch 87 -> 81-83 ms, peak RSS 149 -> 146 MB.
+    /// The dashboard's distinct patients over all time sort the range instead (6,000
+    /// patients: 114 -> 159 ms); over a year or a month they read only it (23 -> 7 ms, 17 -> 1 ms).
+    static let dateFirstPatientDays = """
+        CREATE TABLE report_patient_days_by_date (
+            patient_id TEXT NOT NULL, encounter_class TEXT NOT NULL, start_date TEXT NOT NULL, encounter_count INTEGER NOT NULL,
+            PRIMARY KEY (start_date, encounter_class, patient_id)) WITHOUT ROWID;
+        INSERT INTO report_patient_days_by_date (patient_id, encounter_class, start_date, encounter_count)
+            SELECT patient_id, encounter_class, start_date, encounter_count FROM report_patient_days;
+        DROP TABLE report_patient_days;
+        ALTER TABLE report_patient_days_by_date RENAME TO report_patient_days;
+        """
 
     /// Migration 5: the tables, filled from the facts already there.
     static let migration: String = {

@@ -5,10 +5,11 @@ import Synthea
 import TestSupport
 import Testing
 
-/// Migration 6 (row-id storage of the wide tables) keeps every row of a file built before it.
+/// Migrations 6 (row-id storage of the wide tables) and 7 (patient days keyed by date first)
+/// keep every row of a file built before them.
 @Suite("State file upgrade")
 struct StorageMigrationTests {
-    @Test("a version 5 state file becomes row-id storage with every mart row kept, and goes on applying")
+    @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, with every row kept, and goes on applying")
     func upgradesToRowidStorage() throws {
         let seed = DifferentialTests.seeds[0]
         let context = "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
@@ -24,11 +25,13 @@ struct StorageMigrationTests {
         // Version 5: the tables as migration 2 made them (WITHOUT ROWID).
         let path = directory + "/state.sqlite"
         let before: [String: [[SQLiteValue]]]
+        let patientDays: [[SQLiteValue]]
         do {
             let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.prefix(5)))
             #expect(try Self.withoutRowid(old.database).count == 6, "\(context): the version 5 file should have 6 WITHOUT ROWID wide tables")
             try Self.apply(stream[..<half], to: old)
             before = try Self.allRows(old.database)
+            patientDays = try old.database.prepare(Self.patientDaysSQL).rows()
             old.database.close()
         }
 
@@ -38,6 +41,10 @@ struct StorageMigrationTests {
         let still = try Self.withoutRowid(upgraded.database)
         #expect(still.isEmpty, "\(context): still WITHOUT ROWID: \(still)")
         #expect(try Self.allRows(upgraded.database) == before, "\(context): the upgrade changed rows")
+        let patientDaysAfter = try upgraded.database.prepare(Self.patientDaysSQL).rows()
+        #expect(!patientDays.isEmpty && patientDaysAfter == patientDays, "\(context): the upgrade changed the patient days")
+        let key = try upgraded.database.prepare("SELECT name FROM pragma_table_info('report_patient_days') WHERE pk > 0 ORDER BY pk").rows().compactMap { $0[0].text }
+        #expect(key == ["start_date", "encounter_class", "patient_id"], "\(context): patient days keyed by \(key)")
         let indexes = try upgraded.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'current_%'").rows().compactMap { $0[0].text }
         #expect(Set(indexes) == ["current_encounters_chain", "current_conditions_patient", "current_conditions_encounter", "current_medications_patient"],
                 "\(context): indexes after the upgrade: \(indexes)")
@@ -61,6 +68,8 @@ struct StorageMigrationTests {
             try maintainer.batch { for version in versions { try maintainer.apply(try version.staged(), at: version.position) } }
         }
     }
+
+    static let patientDaysSQL = "SELECT patient_id, encounter_class, start_date, encounter_count FROM report_patient_days ORDER BY 1, 2, 3"
 
     /// The wide tables still declared WITHOUT ROWID.
     static func withoutRowid(_ database: SQLiteDatabase) throws -> [String] {
