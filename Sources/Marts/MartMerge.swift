@@ -4,7 +4,8 @@ import State
 /// partitions of co-partitioned topics, or the reference topics) into one state file whose
 /// marts equal those of a single consumer of everything. Row-level marts are unions (a patient,
 /// and so every fact of it, lives in one task); aggregates are sums of the tasks' partial
-/// rows (counts, exact decimals, reference counts); offsets and counters are combined.
+/// rows (counts, exact decimals, reference counts); offsets and counters are combined; the
+/// dashboard's summaries (``ReportSummaries``) are built from the merged encounter facts.
 ///
 /// Not promised: a record whose newer version names another patient (it then lives in two
 /// tasks and both versions count).
@@ -73,6 +74,10 @@ public enum MartMerge {
                 try db.prepare("INSERT OR REPLACE INTO mart_settings (name, value) VALUES ('readmission_window_days', ?1)").bind(.text(String(window))).run()
             }
             for mart in marts { try combine(mart, in: db) }
+            // The dashboard's summaries are a function of the encounter facts: built from the merged ones.
+            for (name, sql) in zip(ReportSummaries.names, ReportSummaries.batchDefinitions(encounterFacts: "main.fact_patient_encounters")) {
+                try db.execute("INSERT INTO main.\(name) \(sql)")
+            }
         }
     }
 
