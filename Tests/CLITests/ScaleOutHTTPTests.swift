@@ -128,6 +128,11 @@ struct ScaleOutHTTPTests {
         let portS = try #require(HTTP.port(of: serve), "\(context): \(serve.stderr.suffix(1_000))")
         let served = try await Self.servedMartsEqual("http://127.0.0.1:\(portS)", query: "", "\(work)/single")
         #expect(served.isEmpty, "\(context): emr serve --state-dir: \(served)")
+        // The dashboard's report over the merge counts every encounter of the single consumer.
+        let report = try await HTTP.get("http://127.0.0.1:\(portS)/api/v1/report").json
+        let encounters = Self.dataRows(try Data(contentsOf: URL(fileURLWithPath: "\(work)/single/fact_patient_encounters.csv")))
+        #expect(encounters > 0 && (report["encounters"] as? NSNumber)?.intValue == encounters,
+                "\(context): emr serve --state-dir report: \(report["encounters"] ?? "none") encounters, one consumer \(encounters)")
         kill(serve.process.processIdentifier, SIGTERM)
         #expect(serve.exitStatus(within: 15) == 0)
     }
