@@ -1,7 +1,7 @@
 import State
 
 /// An inclusive range of dates (`YYYY-MM-DD`); nil ends are open (all time by default).
-public struct ReportRange: Sendable, Equatable {
+public struct ReportRange: Sendable, Hashable {
     public var from: String?
     public var to: String?
 
@@ -19,7 +19,7 @@ public struct ReportRange: Sendable, Equatable {
 /// encounter class encounters, distinct patients, claim cost, readmission rate and average
 /// length of stay; class mix by age group; the most dispensed medications by age group;
 /// encounters through the year by month and class; the top diagnoses (type `disorder`) by class.
-public struct DashboardReport: Sendable {
+public struct DashboardReport: Sendable, Equatable {
     public struct ClassFigures: Sendable, Equatable {
         public var encounterClass: String
         public var encounters: Int64

@@ -17,6 +17,8 @@ public struct APIRoutes: Sendable {
     /// With `--state-dir` and the instances topic: the merge of every instance's tasks
     /// (`?scope=cluster`).
     public let cluster: StateReader?
+    /// Reports reused until the state moves (a dashboard asks every few seconds per viewer).
+    let reports = DashboardReportCache()
 
     public init(status: ServiceStatus, metrics: ServiceMetrics, reader: StateReader, tasks: TaskFilesAccess? = nil, cluster: StateReader? = nil) {
         self.status = status
@@ -175,7 +177,7 @@ public struct APIRoutes: Sendable {
     func reportResponse(_ request: Request, _ reader: StateReader) throws -> Response {
         let query = request.uri.queryParameters
         let range = ReportRange(from: try Self.date(query.get("from"), "from"), to: try Self.date(query.get("to"), "to"))
-        let report = try reader.read { db in try DashboardReport.compute(db, range: range) }
+        let report = try reader.read { db in try reports.report(db, range: range) }
         return JSONResponse.make(ReportJSON.object(report))
     }
 
