@@ -3,7 +3,8 @@ import State
 
 /// The marts of one or more state directories (`--state-dir`) as one state file: for each
 /// task the copy that is furthest along (``TaskFiles/furthest(in:)``), merged by ``MartMerge``
-/// into a temporary file that lives while `body` runs.
+/// into a temporary file that lives while `body` runs. Marts only: the dashboard's summary
+/// tables stay empty (an export does not read them; ``MergedStateCache`` builds them).
 public enum MergedState {
     public struct NoTaskFilesError: Error, Sendable, CustomStringConvertible {
         public var directories: [String]
@@ -25,7 +26,7 @@ public enum MergedState {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let target = "\(scratch)/merged.sqlite"
-        try MartMerge.merge(files, into: target)
+        try MartMerge.merge(files, into: target, summaries: false)
         let store = try StateStore(readingExisting: target, migrations: MartSchema.migrations)
         defer { store.close() }
         return try body(store)
