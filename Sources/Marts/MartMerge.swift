@@ -79,8 +79,10 @@ public enum MartMerge {
             }
             for mart in marts { try combine(mart, in: db) }
             // The dashboard's summaries are a function of the encounter facts: built from the merged ones.
-            for (name, sql) in zip(ReportSummaries.names, ReportSummaries.batchDefinitions(encounterFacts: "main.fact_patient_encounters")) where summaries {
-                try db.execute("INSERT INTO main.\(name) \(sql)")
+            if summaries {
+                for (name, sql) in zip(ReportSummaries.names, ReportSummaries.batchDefinitions(encounterFacts: "main.fact_patient_encounters")) {
+                    try db.execute("INSERT INTO main.\(name) \(sql)")
+                }
             }
         }
     }

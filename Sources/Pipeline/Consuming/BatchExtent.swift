@@ -8,11 +8,23 @@ struct BatchExtent: CustomStringConvertible {
 
     init(_ messages: [ConsumedMessage]) { add(messages) }
 
+    /// Cheap on the applying thread: a poll returns each partition's messages together, so the
+    /// ranges are kept per run of one partition, not per message.
     mutating func add(_ messages: [ConsumedMessage]) {
         count += messages.count
-        for m in messages {
-            let range = ranges[m.topicPartition]
-            ranges[m.topicPartition] = min(range?.lowerBound ?? m.offset, m.offset)...max(range?.upperBound ?? m.offset, m.offset)
+        var start = messages.startIndex
+        while start < messages.endIndex {
+            let tp = messages[start].topicPartition
+            var low = messages[start].offset, high = low
+            var end = start + 1
+            while end < messages.endIndex, messages[end].partition == tp.partition, messages[end].topic == tp.topic {
+                low = min(low, messages[end].offset)
+                high = max(high, messages[end].offset)
+                end += 1
+            }
+            let range = ranges[tp]
+            ranges[tp] = min(range?.lowerBound ?? low, low)...max(range?.upperBound ?? high, high)
+            start = end
         }
     }
 

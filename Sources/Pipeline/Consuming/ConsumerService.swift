@@ -195,14 +195,12 @@ public final class ConsumerService {
     private func apply(_ batch: [ConsumedMessage], in session: StateSession, consumer: KafkaConsumer, state: inout ConsumeProgress,
                        extent: inout BatchExtent) throws -> BatchOutcome {
         var sentMs = batch.compactMap(\.timestampMs)
-        var count = batch.count
         var pieces = 1
         let (outcome, timings) = try session.apply(batch) {
-            guard count < options.batchSize else { return nil }
+            guard extent.count < options.batchSize else { return nil }
             options.afterPiece?(pieces)
-            guard let piece = try consumer.pollQueued(maxMessages: min(options.pollSize, options.batchSize - count)) else { throw PartitionsMoved() }
+            guard let piece = try consumer.pollQueued(maxMessages: min(options.pollSize, options.batchSize - extent.count)) else { throw PartitionsMoved() }
             guard !piece.isEmpty else { return nil }
-            count += piece.count
             pieces += 1
             extent.add(piece)
             sentMs += piece.compactMap(\.timestampMs)
