@@ -15,9 +15,16 @@ struct CurrentVersionStore {
         return SourcePosition(topic: row[0].text ?? "", partition: Int32(row[1].int ?? 0), offset: row[2].int ?? 0, ingestedMs: row[3].int ?? 0)
     }
 
-    /// Inserts or replaces the current version (dimension reference flags are kept).
+    /// Inserts or replaces the current version (dimension reference flags are kept); an
+    /// encounter's chain is numbered first (``EncounterChains``).
     func write(_ version: CurrentVersion) throws {
+        if version.entity == .encounters { try database.prepare(EncounterChains.numberSQL).bind(Self.chainParameters.map { version.row[$0 - 1] }).run() }
         try database.prepare(Self.upsertSQL[version.entity]!).bind(version.row).run()
+    }
+
+    /// The positions (1-based) of an encounter's chain columns among its values.
+    private static let chainParameters: [Int] = EncounterChains.columns.map { column in
+        MartSchema.currentColumns(.encounters).firstIndex(of: column)! + 1
     }
 
     private static let positionSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
@@ -25,11 +32,15 @@ struct CurrentVersionStore {
     })
 
     private static let upsertSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
-        let columns = MartSchema.currentColumns(entity)
-        let placeholders = (1...columns.count).map { "?\($0)" }.joined(separator: ", ")
+        var columns = MartSchema.currentColumns(entity)
+        var placeholders = (1...columns.count).map { "?\($0)" }
+        if entity == .encounters {
+            columns.append("chain_id")
+            placeholders.append(EncounterChains.numberExpression(parameters: chainParameters))
+        }
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         return (entity, SQLText("""
-            INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))
+            INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", ")))
             ON CONFLICT (natural_key) DO UPDATE SET \(updates)
             """))
     })

@@ -77,17 +77,16 @@ extension MartMaintainer {
         // MARK: Before the current versions are replaced
 
         /// The encounters next in the chain of each encounter in `encounters` (same patient,
-        /// organization and class, at the first start after it). Run before the new versions
-        /// are written (the old places of those that had one) and after (every new place).
+        /// organization and class: the same ``EncounterChains`` number; at the first start
+        /// after it). Run before the new versions are written (the old places of those that had
+        /// one) and after (every new place).
         private static func chainSuccessors(of encounters: String) -> SQLText {
             SQLText("""
                 INSERT OR IGNORE INTO \(Work.successors)
                 SELECT n.natural_key FROM \(encounters) k
                     CROSS JOIN current_encounters e ON e.natural_key = k.natural_key
-                    CROSS JOIN current_encounters n ON n.patient_id = e.patient_id AND n.organization_id = e.organization_id
-                        AND n.class_name = e.class_name
-                        AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.patient_id = e.patient_id
-                                          AND o.organization_id = e.organization_id AND o.class_name = e.class_name AND o.start_at > e.start_at)
+                    CROSS JOIN current_encounters n ON n.chain_id = e.chain_id
+                        AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.chain_id = e.chain_id AND o.start_at > e.start_at)
                 """)
         }
         static let oldChainSuccessors = chainSuccessors(of: Work.existing("encounters"))
@@ -150,7 +149,13 @@ extension MartMaintainer {
             let conditionsOf = { (encounters: String) in
                 "SELECT c.natural_key FROM \(encounters) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key"
             }
-            let statements: [String] = changed("encounters") + both("encounters", ofRefreshedPatients("encounters", "e"))
+            // A patient's encounters through its chains (every staged encounter has one: its
+            // patient, organization and class are required), by the chains' numbers.
+            let encountersOfRefreshedPatients = """
+                SELECT e.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN encounter_chains h ON h.patient_id = r.natural_key
+                    CROSS JOIN current_encounters e ON e.chain_id = h.chain_id
+                """
+            let statements: [String] = changed("encounters") + both("encounters", encountersOfRefreshedPatients)
                 + changed("conditions")
                 + ["INSERT OR IGNORE INTO \(Work.rebuilt("conditions")) \(conditionsOf(Work.rebuilt("encounters")))",
                    "INSERT OR IGNORE INTO \(Work.retracted("conditions")) \(conditionsOf(Work.retracted("encounters")))"]

@@ -35,7 +35,9 @@ public enum MartCatalog {
             .integer("age_group_id"), .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
             .double("days_between_encounters"),
         ], storage: .rowid,
-        derivation: .rows { filter, _ in MartQueries.encounters(filter: MartQueries.only(filter, in: "e")) })
+        derivation: .rows { filter, _ in
+            MartQueries.encounters(filter: MartQueries.only(filter, in: "e"), all: filter.isAll)
+        })
     public static let readmissions = MartDefinition(
         "fact_patient_encounter_readmissions", .aggregate, grain: ["encounter_class", "start_date"], columns: [
             .text("encounter_class"), .date("start_date"), .integer("readmission_encounter_count").required,

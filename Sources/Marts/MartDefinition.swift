@@ -107,6 +107,10 @@ enum RowFilter: Sendable {
     case all
     /// Those whose natural key is in the one-column table named (`natural_key`).
     case keysIn(String)
+
+    var isAll: Bool {
+        if case .all = self { true } else { false }
+    }
 }
 
 /// What a batch definition reads besides the current versions: the facts the aggregates and

@@ -56,17 +56,25 @@ enum MartQueries {
     }
 
     /// Days since the previous encounter of the same patient, organization and class (NULL for
-    /// the first), for the current encounter `e`.
-    static func daysBetweenEncounters(_ e: String) -> String {
-        """
-        (unixepoch(\(e).start_at) - unixepoch((SELECT o.start_at FROM current_encounters o
-                    WHERE o.patient_id = \(e).patient_id AND o.organization_id = \(e).organization_id AND o.class_name = \(e).class_name
-                      AND o.start_at < \(e).start_at ORDER BY o.start_at DESC LIMIT 1))) / 86400.0
-        """
+    /// the first), for the current encounter `e`: for some encounters, by a look-up in their
+    /// chain (``EncounterChains``); for all of them (the batch definition), by a window over
+    /// the chain's columns, independent of the numbering. Encounters of one chain share their
+    /// patient, so the join with the present patients keeps a chain whole or drops it.
+    static func daysBetweenEncounters(_ e: String, all: Bool) -> String {
+        let previous = all ? """
+            CASE WHEN \(e).organization_id IS NOT NULL AND \(e).class_name IS NOT NULL THEN max(\(e).start_at) OVER (
+                PARTITION BY \(e).patient_id, \(e).organization_id, \(e).class_name ORDER BY \(e).start_at
+                RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) END
+            """ : """
+            (SELECT o.start_at FROM current_encounters o WHERE o.chain_id = \(e).chain_id AND o.start_at < \(e).start_at
+                ORDER BY o.start_at DESC LIMIT 1)
+            """
+        return "(unixepoch(\(e).start_at) - unixepoch(\(previous))) / 86400.0"
     }
 
-    /// `fact_patient_encounters`: current encounters whose patient is present.
-    static func encounters(filter: String) -> String {
+    /// `fact_patient_encounters`: current encounters whose patient is present (`all`: the
+    /// filter selects every one, see ``daysBetweenEncounters(_:all:)``).
+    static func encounters(filter: String, all: Bool) -> String {
         """
         SELECT x.encounter_id, x.patient_id, x.organization_id, x.provider_id, x.payer_id, x.encounter_class, x.encounter_code,
             x.encounter_description, x.start_at, x.start_date, x.stop_at, x.stop_date, x.base_encounter_cost, x.total_claim_cost,
@@ -78,7 +86,7 @@ enum MartQueries {
                 substr(e.stop_at, 1, 10) AS stop_date, e.base_encounter_cost, e.total_claim_cost, e.payer_coverage, e.reason_code,
                 e.reason_description, \(age("p.birth_date", "e.start_at")) AS start_age, \(age("p.birth_date", "e.stop_at")) AS stop_age,
                 \(hours("e.start_at", "e.stop_at")) AS duration_hours, e.ingested_at,
-                \(daysBetweenEncounters("e")) AS days_between_encounters
+                \(daysBetweenEncounters("e", all: all)) AS days_between_encounters
             FROM current_encounters e JOIN current_patients p ON p.natural_key = e.patient_id
             WHERE \(filter) \(computedOnce)
         ) x

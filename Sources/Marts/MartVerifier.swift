@@ -23,7 +23,8 @@ public struct MartVerifier {
         self.database = database
     }
 
-    /// Compares all 11 marts and the dashboard's summary tables (``ReportSummaries``) in one read snapshot.
+    /// Compares all 11 marts, the dashboard's summary tables (``ReportSummaries``) and the
+    /// encounter chains' numbers (``EncounterChains``) in one read snapshot.
     public func verify() throws -> [MartComparison] {
         try database.readTransaction {
             let inputs = Self.batchInputs(windowDays: try MartMaintainer.storedWindow(database) ?? 7)
@@ -40,7 +41,15 @@ public struct MartVerifier {
                 try database.execute("INSERT INTO temp.batch_\(name) \(sql)")
                 results.append(try compare(name, batch: "temp.batch_\(name)"))
             }
-            for name in MartCatalog.all.map(\.name) + ReportSummaries.names { try database.execute("DROP TABLE IF EXISTS temp.batch_\(name)") }
+            // The chain numbers the incremental path looks encounters up by.
+            for (table, sql) in [("temp.batch_encounter_chains", EncounterChains.expected), ("temp.live_encounter_chains", EncounterChains.numbered)] {
+                try database.execute("DROP TABLE IF EXISTS \(table); CREATE TABLE \(table) AS \(sql)")
+            }
+            results.append(try compare(EncounterChains.checkName, live: "temp.live_encounter_chains", batch: "temp.batch_encounter_chains"))
+            for name in MartCatalog.all.map(\.name) + ReportSummaries.names + ["encounter_chains"] {
+                try database.execute("DROP TABLE IF EXISTS temp.batch_\(name)")
+            }
+            try database.execute("DROP TABLE IF EXISTS temp.live_encounter_chains")
             return results
         }
     }
@@ -51,16 +60,17 @@ public struct MartVerifier {
                    readmissionWindowDays: windowDays)
     }
 
-    private func compare(_ table: String, batch: String) throws -> MartComparison {
-        let rows = Int(try database.scalar("SELECT count(*) FROM main.\(table)")?.int ?? 0)
-        let missingSQL = "SELECT * FROM \(batch) EXCEPT SELECT * FROM main.\(table)"
-        let unexpectedSQL = "SELECT * FROM main.\(table) EXCEPT SELECT * FROM \(batch)"
+    private func compare(_ name: String, live: String? = nil, batch: String) throws -> MartComparison {
+        let live = live ?? "main.\(name)"
+        let rows = Int(try database.scalar("SELECT count(*) FROM \(live)")?.int ?? 0)
+        let missingSQL = "SELECT * FROM \(batch) EXCEPT SELECT * FROM \(live)"
+        let unexpectedSQL = "SELECT * FROM \(live) EXCEPT SELECT * FROM \(batch)"
         let missing = Int(try database.scalar("SELECT count(*) FROM (\(missingSQL))")?.int ?? 0)
         let unexpected = Int(try database.scalar("SELECT count(*) FROM (\(unexpectedSQL))")?.int ?? 0)
         var examples: [String] = []
         if missing > 0 { examples += try render(missingSQL, label: "expected") }
         if unexpected > 0 { examples += try render(unexpectedSQL, label: "found") }
-        return MartComparison(mart: table, rows: rows, missing: missing, unexpected: unexpected, examples: examples)
+        return MartComparison(mart: name, rows: rows, missing: missing, unexpected: unexpected, examples: examples)
     }
 
     private func render(_ sql: String, label: String) throws -> [String] {

@@ -84,7 +84,8 @@ struct DifferentialTests {
         }
     }
 
-    /// One scenario: shuffled versions in random batches versus the final versions in file order.
+    /// One scenario: shuffled versions in random batches (half of them written in several
+    /// flushes) versus the final versions in file order.
     static func run(versions base: [Version], seed: UInt64, name: String) throws {
         var random = SeededRandom(seed: seed)
         let context = "\(name), seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
@@ -97,7 +98,9 @@ struct DifferentialTests {
         var index = 0
         while index < stream.count {
             let size = random.int(1...400)
-            try shuffled.apply(stream[index..<min(stream.count, index + size)])
+            // Some batches are written in several steps (the consumer flushes while it waits).
+            let flushEvery = random.chance(0.5) ? random.int(1...60) : nil
+            try shuffled.apply(stream[index..<min(stream.count, index + size)], flushEvery: flushEvery)
             index += size
         }
         try expectVerified(shuffled, context)

@@ -40,13 +40,18 @@ final class MartHarness {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
-    /// Applies the versions in one transaction; returns how many became current.
+    /// Applies the versions in one transaction (written every `flushEvery` versions too, when
+    /// given); returns how many became current.
     @discardableResult
-    func apply(_ versions: some Collection<Version>) throws -> Int {
+    func apply(_ versions: some Collection<Version>, flushEvery: Int? = nil) throws -> Int {
         try store.inBatch { _ in
             try maintainer.batch {
                 var applied = 0
-                for version in versions where try maintainer.apply(try version.staged(), at: version.position) == .applied { applied += 1 }
+                for (index, version) in versions.enumerated() {
+                    // Written part way, as the consumer does while it waits for more (``MartMaintainer/flush()``).
+                    if let flushEvery, index > 0, index % flushEvery == 0 { try maintainer.flush() }
+                    if try maintainer.apply(try version.staged(), at: version.position) == .applied { applied += 1 }
+                }
                 return applied
             }
         }

@@ -5,11 +5,11 @@ import Synthea
 import TestSupport
 import Testing
 
-/// Migrations 6 (row-id storage of the wide tables) and 7 (patient days keyed by date first)
-/// keep every row of a file built before them.
+/// Migrations 6 (row-id storage of the wide tables), 7 (patient days keyed by date first) and
+/// 8 (numbered encounter chains) keep every row of a file built before them.
 @Suite("State file upgrade")
 struct StorageMigrationTests {
-    @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, with every row kept, and goes on applying")
+    @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, its encounter chains numbered, with every row kept, and goes on applying")
     func upgradesToRowidStorage() throws {
         let seed = DifferentialTests.seeds[0]
         let context = "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
@@ -22,14 +22,18 @@ struct StorageMigrationTests {
         stream.shuffle(using: &random)
         let half = stream.count / 2
 
-        // Version 5: the tables as migration 2 made them (WITHOUT ROWID).
+        // Version 5: the tables as migration 2 made them (WITHOUT ROWID), with the rows an emr
+        // of that version wrote: those of a current file after the first half (today's
+        // maintainer needs today's tables), every column a version 5 table has.
         let path = directory + "/state.sqlite"
         let before: [String: [[SQLiteValue]]]
         let patientDays: [[SQLiteValue]]
         do {
+            let written = try MartHarness()
+            try written.apply(stream[..<half])
             let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.prefix(5)))
             #expect(try Self.withoutRowid(old.database).count == 6, "\(context): the version 5 file should have 6 WITHOUT ROWID wide tables")
-            try Self.apply(stream[..<half], to: old)
+            try Self.copyRows(from: written.path, to: old.database)
             before = try Self.allRows(old.database)
             patientDays = try old.database.prepare(Self.patientDaysSQL).rows()
             old.database.close()
@@ -48,6 +52,12 @@ struct StorageMigrationTests {
         let indexes = try upgraded.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'current_%'").rows().compactMap { $0[0].text }
         #expect(Set(indexes) == ["current_encounters_chain", "current_conditions_patient", "current_conditions_encounter", "current_medications_patient"],
                 "\(context): indexes after the upgrade: \(indexes)")
+        let chainIndex = try upgraded.database.prepare("SELECT name FROM pragma_index_info('current_encounters_chain') ORDER BY seqno").rows().compactMap { $0[0].text }
+        #expect(chainIndex == ["chain_id", "start_at"], "\(context): the chain index after the upgrade: \(chainIndex)")
+        let chains = try #require(try MartVerifier(database: upgraded.database).verify().first { $0.mart == EncounterChains.checkName })
+        #expect(chains.matches && chains.rows == before["current_encounters"]?.count, "\(context): chains numbered by the upgrade: \(chains)")
+        let distinct = try upgraded.database.scalar("SELECT count(*) FROM (SELECT DISTINCT patient_id, organization_id, class_name FROM current_encounters)")
+        #expect(try upgraded.database.scalar("SELECT count(*) FROM encounter_chains") == distinct, "\(context): one number per chain")
 
         try Self.apply(stream[half...], to: upgraded)
         for comparison in try MartVerifier(database: upgraded.database).verify() {
@@ -79,11 +89,27 @@ struct StorageMigrationTests {
         }
     }
 
-    /// Every row of every wide table, in key order.
+    /// Copies every row of the tables of `database` from the file at `source` (the columns
+    /// `database`'s tables have), replacing what they held.
+    static func copyRows(from source: String, to database: SQLiteDatabase) throws {
+        try database.execute("ATTACH DATABASE '\(source)' AS source")
+        defer { try? database.execute("DETACH DATABASE source") }
+        let tables = try database.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").rows().compactMap { $0[0].text }
+        try database.transaction {
+            for table in tables {
+                let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)', 'main')").rows().compactMap { $0[0].text }
+                    .joined(separator: ", ")
+                try database.execute("DELETE FROM main.\(table); INSERT INTO main.\(table) (\(columns)) SELECT \(columns) FROM source.\(table)")
+            }
+        }
+    }
+
+    /// Every row of every wide table, in key order (the columns of version 5: not the chain number).
     static func allRows(_ database: SQLiteDatabase) throws -> [String: [[SQLiteValue]]] {
         var rows: [String: [[SQLiteValue]]] = [:]
         for table in MartSchema.rowidTables {
-            rows[table] = try database.prepare("SELECT * FROM \(table) ORDER BY 1, 2").rows()
+            let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)') WHERE name <> 'chain_id'").rows().compactMap { $0[0].text }
+            rows[table] = try database.prepare("SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY 1, 2").rows()
         }
         #expect(rows.values.allSatisfy { !$0.isEmpty }, "a wide table is empty: the test proves nothing")
         return rows

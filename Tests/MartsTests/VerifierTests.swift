@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The verifier itself: one tampered row of each kind of table (row-level fact, aggregate,
-/// distinct dimension, dashboard summary) is reported as exactly that difference, and nothing
+/// distinct dimension, dashboard summary, encounter chain number) is reported as exactly that difference, and nothing
 /// else is (issue 16's first point: many tests rely on `verify` finding what is wrong).
 @Suite("emr verify finds a tampered row of every kind, and only that")
 struct VerifierTests {
@@ -31,12 +31,13 @@ struct VerifierTests {
         ("dim_patients", "UPDATE dim_patients SET first_name = 'Tampered' WHERE patient_id = (SELECT min(patient_id) FROM dim_patients)", 1, 1),
         ("report_class_days", "UPDATE report_class_days SET duration_seconds = duration_seconds + 1 WHERE (encounter_class, start_date) = (SELECT encounter_class, start_date FROM report_class_days ORDER BY 2, 1 LIMIT 1)", 1, 1),
         ("report_patient_days", "DELETE FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days) AND start_date = (SELECT min(start_date) FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days))", 1, 0),
+        ("encounter_chains", "UPDATE current_encounters SET chain_id = (SELECT max(chain_id) + 1 FROM encounter_chains) WHERE natural_key = (SELECT min(natural_key) FROM current_encounters)", 1, 1),
     ] as [(String, String, Int, Int)])
     func tamperedRow(table: String, tampering: String, missing: Int, unexpected: Int) throws {
         let h = try Self.harness()
         let before = try h.verify()
         #expect(before.filter { !$0.matches }.isEmpty, "the untouched state must verify: \(before.filter { !$0.matches })")
-        #expect(before.count == MartCatalog.all.count + ReportSummaries.names.count, "every mart and summary is compared")
+        #expect(before.count == MartCatalog.all.count + ReportSummaries.names.count + 1, "every mart, summary and the encounter chains are compared")
         try h.store.database.execute(tampering)
         #expect(h.store.database.changes == 1, "the tampering must change exactly one row")
         let after = try h.verify()

@@ -32,10 +32,10 @@ struct VerifyCommand: ParsableCommand {
         }
         let failed = results.filter { !$0.matches }
         if !failed.isEmpty {
-            throw RuntimeFailure("\(failed.count) of \(results.count) marts and summaries differ from their batch definition")
+            throw RuntimeFailure("\(failed.count) of \(results.count) marts, summaries and checks differ from their batch definition")
         }
-        let marts = results.filter { !ReportSummaries.names.contains($0.mart) }.count
-        print("verify: all \(marts) marts equal their batch definition (and the \(results.count - marts) dashboard summaries theirs)")
+        let marts = results.filter { MartCatalog.named($0.mart) != nil }.count
+        print("verify: all \(marts) marts equal their batch definition (and the \(results.count - marts - 1) dashboard summaries and the encounter chains theirs)")
     }
 
     /// `--state-dir`: each task file that an export would use (the copy furthest along), on
@@ -49,7 +49,7 @@ struct VerifyCommand: ParsableCommand {
             defer { store.close() }
             let results = try MartVerifier(database: store.database).verify()
             let differing = results.filter { !$0.matches }
-            print("\(file): \(differing.isEmpty ? "ok (\(results.count) marts and summaries)" : "\(differing.count) DIFFER")")
+            print("\(file): \(differing.isEmpty ? "ok (\(results.count) marts, summaries and checks)" : "\(differing.count) DIFFER")")
             for result in differing {
                 print("    \(result.mart): \(result.missing) rows missing, \(result.unexpected) unexpected")
                 for example in result.examples { print("      \(example)") }
