@@ -5,7 +5,7 @@ import State
 /// chain's number (`chain_id`), and the index that finds an encounter's neighbours in its chain
 /// is keyed by that number and the start. Keyed by the chain's two UUIDs and class instead, the
 /// index held about 110 bytes per encounter and was the largest one the consumer writes at
-/// random (32 MB at 6,000 patients against a 32 MiB page cache); by number it holds about 30.
+/// random (32 MB at 6,000 patients, the size of the page cache then); by number it holds about 30.
 ///
 /// The numbers mean nothing outside one state file (a merged or exported copy has none): only
 /// the incremental path reads them. The batch definition (`emr verify`) finds the previous

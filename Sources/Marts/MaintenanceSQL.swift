@@ -37,7 +37,7 @@ extension MartMaintainer {
                 keyTables + [previousPatients, encounterContributions, medicationContributions, conditionReferences, medicationReferences]
             }
 
-            /// `CREATE TEMP TABLE` for every table (in memory: `temp_store` is set by the caller).
+            /// `CREATE TEMP TABLE` for every table (where they live: `temp_store`, set by the caller).
             static let create: String = {
                 var sql = keyTables.map { "CREATE TEMP TABLE IF NOT EXISTS \(bare($0)) (natural_key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;" }
                 sql += [
@@ -61,6 +61,8 @@ extension MartMaintainer {
             }()
 
             static let clear = all.map { SQLText("DELETE FROM \($0)") }
+            /// What one write of versions notes for itself only; the rest gathers for the whole batch.
+            static let clearWritten = (entities.map(changed) + facts.map(existing) + [previousPatients]).map { SQLText("DELETE FROM \($0)") }
 
             private static func bare(_ table: String) -> String { String(table.dropFirst("temp.".count)) }
         }
@@ -126,28 +128,24 @@ extension MartMaintainer {
         ].map { mart, entity in SQLText("INSERT OR REPLACE INTO \(mart.name) \(mart.rowsSQL(keysIn: Work.changed(entity))!)") }
 
         static let refreshedPatients = SQLText("""
-            INSERT INTO \(Work.refreshedPatients) (natural_key)
+            INSERT OR IGNORE INTO \(Work.refreshedPatients) (natural_key)
             SELECT o.natural_key FROM \(Work.previousPatients) o CROSS JOIN current_patients p ON p.natural_key = o.natural_key
             WHERE NOT o.existed OR p.birth_date IS NOT o.birth_date
             """)
 
-        /// In order: every fact of a changed record or a refreshed patient, the conditions of
-        /// those encounters (they join the encounter's fact), then the encounters after a
-        /// changed one in its chain (their conditions do not change). Each goes to the facts to
-        /// rebuild and, unless it is a key new in this batch (which has no fact yet), to the
-        /// facts to retract.
-        static let collectRebuilt: [SQLText] = {
-            func changed(_ fact: String) -> [String] {
-                ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) \(keys(Work.changed(fact)))",
-                 "INSERT OR IGNORE INTO \(Work.retracted(fact)) \(keys(Work.existing(fact)))"]
-            }
+        /// At each write: every fact of a changed record goes to the facts to rebuild and, unless
+        /// it is a key new in the batch so far (which has no fact yet), to the facts to retract.
+        static let collectChanged: [SQLText] = Work.facts.flatMap { fact in
+            ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) \(keys(Work.changed(fact)))",
+             "INSERT OR IGNORE INTO \(Work.retracted(fact)) \(keys(Work.existing(fact)))"]
+        }.map(SQLText.init)
+
+        /// When the batch ends, in order: every fact of a refreshed patient, the conditions of the
+        /// encounters to rebuild (they join the encounter's fact), then (``addSuccessors``) the
+        /// encounters after a changed one in its chain (their conditions do not change).
+        static let collectDependents: [SQLText] = {
             let ofRefreshedPatients = { (fact: String, alias: String) in
                 "SELECT \(alias).natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_\(fact) \(alias) ON \(alias).patient_id = r.natural_key"
-            }
-            // A condition fact joins its encounter's fact: an encounter new in this batch has
-            // none, so neither have its conditions.
-            let conditionsOf = { (encounters: String) in
-                "SELECT c.natural_key FROM \(encounters) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key"
             }
             // A patient's encounters through its chains (every staged encounter has one: its
             // patient, organization and class are required), by the chains' numbers.
@@ -155,12 +153,15 @@ extension MartMaintainer {
                 SELECT e.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN encounter_chains h ON h.patient_id = r.natural_key
                     CROSS JOIN current_encounters e ON e.chain_id = h.chain_id
                 """
-            let statements: [String] = changed("encounters") + both("encounters", encountersOfRefreshedPatients)
-                + changed("conditions")
+            // A condition fact joins its encounter's fact: an encounter new in this batch has
+            // none, so neither have its conditions.
+            let conditionsOf = { (encounters: String) in
+                "SELECT c.natural_key FROM \(encounters) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key"
+            }
+            let statements: [String] = both("encounters", encountersOfRefreshedPatients)
                 + ["INSERT OR IGNORE INTO \(Work.rebuilt("conditions")) \(conditionsOf(Work.rebuilt("encounters")))",
                    "INSERT OR IGNORE INTO \(Work.retracted("conditions")) \(conditionsOf(Work.retracted("encounters")))"]
-                + both("conditions", ofRefreshedPatients("conditions", "c"))
-                + changed("medications") + both("medications", ofRefreshedPatients("medications", "m"))
+                + both("conditions", ofRefreshedPatients("conditions", "c")) + both("medications", ofRefreshedPatients("medications", "m"))
             return statements.map(SQLText.init)
         }()
         static let addSuccessors = both("encounters", keys(Work.successors)).map(SQLText.init)

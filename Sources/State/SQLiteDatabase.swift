@@ -76,8 +76,9 @@ public final class SQLiteDatabase {
         try execute("PRAGMA page_size=8192")
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
-        // A bounded page cache (32 MiB) keeps hot pages in memory without growing with the state.
-        try execute("PRAGMA cache_size=-32768")
+        // A bounded page cache (40 MiB) keeps hot pages in memory without growing with the state
+        // (32 MiB until the consumer's temporary tables moved to a file, which left the room).
+        try execute("PRAGMA cache_size=-40960")
     }
 
     deinit { close() }

@@ -128,9 +128,9 @@ public final class BatchApplier {
                 }
                 outcome.read += 1
                 outcome.offsets[tp] = message.offset + 1
-                // The marts are brought up to date with what was accepted so far while the
-                // preparation catches up (and at least every `flushEvery` versions), so that
-                // writing overlaps decoding and staging.
+                // The versions accepted so far are written while the preparation catches up
+                // (and at least every `flushEvery` versions), so that writing overlaps decoding
+                // and staging; the facts that depend on them are rebuilt when the batch ends.
                 let pending = maintainer.pendingCount
                 if pending >= Self.flushEvery || (pending >= Self.flushWhileWaiting && !preparation.isReady(index)) {
                     try maintainer.flush()
