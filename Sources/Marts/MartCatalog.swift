@@ -35,9 +35,7 @@ public enum MartCatalog {
             .integer("age_group_id"), .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
             .double("days_between_encounters"),
         ], storage: .rowid,
-        derivation: .rows { filter, _ in
-            MartQueries.encounters(filter: MartQueries.only(filter, in: "e"), all: filter.isAll)
-        })
+        derivation: .rows { filter, _ in MartQueries.encounters(filter) })
     public static let readmissions = MartDefinition(
         "fact_patient_encounter_readmissions", .aggregate, grain: ["encounter_class", "start_date"], columns: [
             .text("encounter_class"), .date("start_date"), .integer("readmission_encounter_count").required,

@@ -9,8 +9,8 @@ import Synthea
 /// (and than any earlier record of the key in the batch): an older or equal one changes nothing.
 /// At each ``flush()`` and when the batch ends (``batch(_:)``) the newest version of each key
 /// is written and what depends on it noted; when the batch ends the facts and aggregates are
-/// brought up to date, set-based, a few statements per mart for the whole batch: everything that depends on
-/// a changed record (its own fact, the conditions of an encounter, the next encounters in its
+/// brought up to date, set-based, a few statements per mart for the whole batch: everything
+/// that depends on a changed record (its own fact, the conditions of an encounter, the next encounters in its
 /// previous-encounter chain at its old and new place, every fact of a patient whose birth date
 /// changed or who just arrived) is retracted from the stored fact rows and derived again from
 /// the current versions, and the aggregates move by the difference (``AggregateDeltas``). The

@@ -72,10 +72,11 @@ enum MartQueries {
         return "(unixepoch(\(e).start_at) - unixepoch(\(previous))) / 86400.0"
     }
 
-    /// `fact_patient_encounters`: current encounters whose patient is present (`all`: the
-    /// filter selects every one, see ``daysBetweenEncounters(_:all:)``).
-    static func encounters(filter: String, all: Bool) -> String {
-        """
+    /// `fact_patient_encounters`: current encounters whose patient is present (all of them
+    /// or those of the filter: see ``daysBetweenEncounters(_:all:)``).
+    static func encounters(_ rows: RowFilter) -> String {
+        let (filter, all) = (only(rows, in: "e"), rows.isAll)
+        return """
         SELECT x.encounter_id, x.patient_id, x.organization_id, x.provider_id, x.payer_id, x.encounter_class, x.encounter_code,
             x.encounter_description, x.start_at, x.start_date, x.stop_at, x.stop_date, x.base_encounter_cost, x.total_claim_cost,
             x.payer_coverage, x.reason_code, x.reason_description, x.start_age, x.stop_age, x.duration_hours, x.duration_hours / 24.0,

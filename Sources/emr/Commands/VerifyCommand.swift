@@ -35,7 +35,8 @@ struct VerifyCommand: ParsableCommand {
             throw RuntimeFailure("\(failed.count) of \(results.count) marts, summaries and checks differ from their batch definition")
         }
         let marts = results.filter { MartCatalog.named($0.mart) != nil }.count
-        print("verify: all \(marts) marts equal their batch definition (and the \(results.count - marts - 1) dashboard summaries and the encounter chains theirs)")
+        let summaries = results.filter { ReportSummaries.names.contains($0.mart) }.count
+        print("verify: all \(marts) marts equal their batch definition (and the \(summaries) dashboard summaries and the encounter chains theirs)")
     }
 
     /// `--state-dir`: each task file that an export would use (the copy furthest along), on
