@@ -224,27 +224,24 @@ extension MartMaintainer {
 
         // Distinct dimensions: a current condition or medication counts once while its patient is
         // present (`counted_in_dim` says whether it does).
-        private static let uncountedConditions = """
-            FROM current_conditions c WHERE c.natural_key IN (\(keys(Work.rebuilt("conditions")))) AND c.counted_in_dim = 0
-              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = c.patient_id)
+        private static func uncounted(_ entity: String, as alias: String) -> String {
             """
+            \(alias).natural_key IN (\(keys(Work.rebuilt(entity)))) AND \(alias).counted_in_dim = 0
+              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = \(alias).patient_id)
+            """
+        }
         static let countConditionReferences = SQLText("""
             INSERT INTO \(Work.conditionReferences) (sign, condition_code, condition_description, condition_description_type)
-            SELECT 1, c.condition_code, coalesce(c.condition_description, ''), c.condition_description_type \(uncountedConditions)
+            SELECT 1, c.condition_code, coalesce(c.condition_description, ''), c.condition_description_type
+            FROM current_conditions c WHERE \(uncounted("conditions", as: "c"))
             """)
-        static let countConditions = SQLText("""
-            UPDATE current_conditions SET counted_in_dim = 1 WHERE natural_key IN (SELECT c.natural_key \(uncountedConditions))
-            """)
-        private static let uncountedMedications = """
-            FROM current_medications m WHERE m.natural_key IN (\(keys(Work.rebuilt("medications")))) AND m.counted_in_dim = 0
-              AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = m.patient_id)
-            """
+        /// The same rows, flagged in one pass (each is looked up once, by its key).
+        static let countConditions = SQLText("UPDATE current_conditions AS c SET counted_in_dim = 1 WHERE \(uncounted("conditions", as: "c"))")
         static let countMedicationReferences = SQLText("""
             INSERT INTO \(Work.medicationReferences) (sign, medication_code, medication_description)
-            SELECT 1, m.medication_code, coalesce(m.medication_description, '') \(uncountedMedications)
+            SELECT 1, m.medication_code, coalesce(m.medication_description, '')
+            FROM current_medications m WHERE \(uncounted("medications", as: "m"))
             """)
-        static let countMedications = SQLText("""
-            UPDATE current_medications SET counted_in_dim = 1 WHERE natural_key IN (SELECT m.natural_key \(uncountedMedications))
-            """)
+        static let countMedications = SQLText("UPDATE current_medications AS m SET counted_in_dim = 1 WHERE \(uncounted("medications", as: "m"))")
     }
 }
