@@ -16,16 +16,18 @@ struct CurrentVersionStore {
     }
 
     /// Inserts or replaces the current version (dimension reference flags are kept); an
-    /// encounter's chain is numbered first (``EncounterChains``).
+    /// encounter with the number of its chain (``EncounterChains``), bound after its values.
     func write(_ version: CurrentVersion) throws {
-        if version.entity == .encounters { try database.prepare(EncounterChains.numberSQL).bind(Self.chainParameters.map { version.row[$0 - 1] }).run() }
-        try database.prepare(Self.upsertSQL[version.entity]!).bind(version.row).run()
+        let upsert = try database.prepare(Self.upsertSQL[version.entity]!).bind(version.row)
+        if version.entity == .encounters {
+            let chain = try EncounterChains.number(of: Self.chainColumns.map { version.row[$0] }, in: database)
+            try upsert.bind(chain, at: version.row.count + 1)
+        }
+        try upsert.run()
     }
 
-    /// The positions (1-based) of an encounter's chain columns among its values.
-    private static let chainParameters: [Int] = EncounterChains.columns.map { column in
-        MartSchema.currentColumns(.encounters).firstIndex(of: column)! + 1
-    }
+    /// Where an encounter's chain columns are among its values.
+    private static let chainColumns: [Int] = EncounterChains.columns.map { MartSchema.currentColumns(.encounters).firstIndex(of: $0)! }
 
     private static let positionSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
         (entity, SQLText("SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1"))
@@ -36,7 +38,7 @@ struct CurrentVersionStore {
         var placeholders = (1...columns.count).map { "?\($0)" }
         if entity == .encounters {
             columns.append("chain_id")
-            placeholders.append(EncounterChains.numberExpression(parameters: chainParameters))
+            placeholders.append("?\(columns.count)")
         }
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         return (entity, SQLText("""

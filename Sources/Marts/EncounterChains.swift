@@ -29,16 +29,17 @@ public enum EncounterChains {
     /// The chain's columns among the current encounter's columns (``MartSchema/currentColumns(_:)``).
     static let columns = ["patient_id", "organization_id", "class_name"]
 
-    /// Numbers the chain of the values bound (in the order of ``columns``) unless it has a
-    /// number or a part is NULL (such an encounter has no chain, as before: `=` never holds for NULL).
-    static let numberSQL = SQLText("""
-        INSERT OR IGNORE INTO encounter_chains (patient_id, organization_id, class_name) SELECT ?1, ?2, ?3
-        WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL AND ?3 IS NOT NULL
-        """)
+    /// The number of the chain whose columns are bound (in the order of ``columns``)...
+    static let numberSQL = SQLText("SELECT chain_id FROM encounter_chains WHERE patient_id = ?1 AND organization_id = ?2 AND class_name = ?3")
+    /// ...or a new one.
+    static let newNumberSQL = SQLText("INSERT INTO encounter_chains (patient_id, organization_id, class_name) VALUES (?1, ?2, ?3) RETURNING chain_id")
 
-    /// The chain's number for the values bound at the given positions (NULL when it has none).
-    static func numberExpression(parameters: [Int]) -> String {
-        "(SELECT chain_id FROM encounter_chains WHERE patient_id = ?\(parameters[0]) AND organization_id = ?\(parameters[1]) AND class_name = ?\(parameters[2]))"
+    /// The number of the chain of these values of ``columns``, given one if it has none; NULL
+    /// when a part is NULL (such an encounter has no chain, as before: `=` never holds for NULL).
+    static func number(of chain: [SQLiteValue], in database: SQLiteDatabase) throws -> SQLiteValue {
+        guard !chain.contains(.null) else { return .null }
+        if let number = try database.prepare(numberSQL).bind(chain).rows().first?.first { return number }
+        return try database.prepare(newNumberSQL).bind(chain).rows().first?.first ?? .null
     }
 
     /// What `emr verify` calls the check of the numbers.

@@ -45,6 +45,13 @@ public final class SQLiteStatement {
         return self
     }
 
+    /// Binds one value to `?position` (1-based), after ``bind(_:)-([SQLiteValue])`` bound the others.
+    @discardableResult
+    public func bind(_ value: SQLiteValue, at position: Int) throws(StateError) -> SQLiteStatement {
+        try bind(value, at: Int32(position))
+        return self
+    }
+
     /// Binds values to named parameters (`:patient`, written with their prefix), for
     /// statements whose positions would be hard to follow. A name the statement does not
     /// have is an error (a misspelt name never binds silently nothing).
