@@ -6,8 +6,9 @@ import TestSupport
 import Testing
 
 /// The verifier itself: one tampered row of each kind of table (row-level fact, aggregate,
-/// distinct dimension, dashboard summary, encounter chain number) is reported as exactly that difference, and nothing
-/// else is (issue 16's first point: many tests rely on `verify` finding what is wrong).
+/// distinct dimension, dashboard summary, encounter chain number) is reported as exactly that
+/// difference, and nothing else is (issue 16's first point: many tests rely on `verify`
+/// finding what is wrong).
 @Suite("emr verify finds a tampered row of every kind, and only that")
 struct VerifierTests {
     /// A generated export applied in one state (no Kafka).
