@@ -9,7 +9,7 @@ struct BenchCommandsTests {
     @Test("emr bench consume: raw read, the consumer's rate, peak RSS, the per-batch split and a clean verify; --rate prints latencies")
     func benchConsume() throws {
         let throughput = try emr(["bench", "consume", "--patients", "15", "--partitions", "3"])
-        for expected in ["(a) raw read", "(b) emr consume:", "peak RSS", "per batch: decode", "ratio consume/raw read", "verify: all 11 marts"] {
+        for expected in ["(a) raw read", "(b) emr consume:", "peak RSS", "per batch: decode", "applying thread's CPU", "ratio consume/raw read", "verify: all 11 marts"] {
             #expect(throughput.stdout.contains(expected), "missing '\(expected)': \(throughput.stdout)")
         }
         let records = throughput.stdout.firstMatch(of: /\(b\) emr consume: (\d+) records/).flatMap { Int($0.1) } ?? 0

@@ -47,6 +47,9 @@ public struct BatchTimings: Sendable, Equatable {
     public var stage = 0.0
     public var marts = 0.0
     public var commit = 0.0
+    /// CPU time of the applying thread from the batch's start to its commit (the other times
+    /// are wall clock and include waits; this one is steadier on a shared machine).
+    public var applyingCPU = 0.0
 
     public init() {}
 
@@ -55,6 +58,7 @@ public struct BatchTimings: Sendable, Equatable {
         a.stage += b.stage
         a.marts += b.marts
         a.commit += b.commit
+        a.applyingCPU += b.applyingCPU
     }
 }
 
@@ -113,7 +117,7 @@ public final class BatchApplier {
             outcome.byEntity[decoder.entities[message.topic]?.rawValue ?? "unknown", default: EntityOutcome()].rejected += 1
         }
         var timings = BatchTimings()
-        let started = ContinuousClock.now
+        let started = ContinuousClock.now, startedCPU = ThreadCPUClock.seconds()
         /// Applies one piece; its preparation (decoding and staging on a second thread) ends
         /// before this returns or throws.
         func applyPiece(_ messages: [ConsumedMessage]) throws {
@@ -173,6 +177,7 @@ public final class BatchApplier {
             try beforeCommit?(outcome)
         }
         timings.commit = max(0, (ContinuousClock.now - started).seconds - timings.marts)
+        timings.applyingCPU = ThreadCPUClock.seconds() - startedCPU
         lastTimings = timings
         book.advance(outcome.offsets)
         return outcome

@@ -21,8 +21,9 @@ struct ConsumeBench: ParsableCommand {
               (b) runs `emr consume --exit-when-caught-up` (a child process) into a
                   new state file, and `emr verify` on it.
             Prints both rates, their ratio, the consumer's records/s (first to last message), its \
-            peak RSS, and the time per batch split into decode, stage, marts and commit. Exits 1 \
-            when verify finds a difference. Use a release build for figures.
+            peak RSS, the time per batch split into decode, stage, marts and commit, and the \
+            applying thread's CPU time per batch (steadier than wall clock on a shared machine). \
+            Exits 1 when verify finds a difference. Use a release build for figures.
 
             With --rate R (latency): the consumer starts first and waits, ready; the export is then \
             published at a steady R records/s; once everything is applied the consumer is stopped \
@@ -113,8 +114,8 @@ struct ConsumeBench: ParsableCommand {
         let rawRate = Double(raw.count) / max(raw.seconds, 1e-9)
         print(String(format: "(b) emr consume: %d records in %.2f s (first to last message) = %.0f records/s; %d batches; peak RSS %.0f MB",
                      figures.read, figures.activeSeconds, consumeRate, figures.batches, figures.peakMB))
-        print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms",
-                     figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs))
+        print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; applying thread's CPU %.2f ms",
+                     figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs, figures.applyingCPUMs))
         print(String(format: "ratio consume/raw read: %.4f", consumeRate / rawRate))
 
         try verify(work, read: figures.read, produced: produced)
@@ -236,17 +237,17 @@ struct ConsumeBench: ParsableCommand {
 /// The figures of `emr consume`'s summary line.
 struct ConsumeFigures {
     var read = 0, batches = 0
-    var activeSeconds = 0.0, decodeMs = 0.0, stageMs = 0.0, martsMs = 0.0, commitMs = 0.0, peakMB = 0.0
+    var activeSeconds = 0.0, decodeMs = 0.0, stageMs = 0.0, martsMs = 0.0, commitMs = 0.0, applyingCPUMs = 0.0, peakMB = 0.0
 
     init(_ line: String) throws {
         guard let head = line.firstMatch(of: /read (\d+) .* in (\d+) batches, .*first to last message ([0-9.]+) s/),
-              let split = line.firstMatch(of: /decode ([0-9.]+) ms, stage ([0-9.]+) ms, marts ([0-9.]+) ms, commit ([0-9.]+) ms; peak RSS ([0-9.]+) MB/) else {
+              let split = line.firstMatch(of: /decode ([0-9.]+) ms, stage ([0-9.]+) ms, marts ([0-9.]+) ms, commit ([0-9.]+) ms, applying CPU ([0-9.]+) ms; peak RSS ([0-9.]+) MB/) else {
             throw RuntimeFailure("cannot read the consumer's summary: \(line)")
         }
         read = Int(head.1) ?? 0
         batches = Int(head.2) ?? 0
         activeSeconds = Double(head.3) ?? 0
-        (decodeMs, stageMs, martsMs, commitMs, peakMB) = (Double(split.1) ?? 0, Double(split.2) ?? 0, Double(split.3) ?? 0,
-                                                         Double(split.4) ?? 0, Double(split.5) ?? 0)
+        (decodeMs, stageMs, martsMs, commitMs, applyingCPUMs, peakMB) = (Double(split.1) ?? 0, Double(split.2) ?? 0, Double(split.3) ?? 0,
+                                                                        Double(split.4) ?? 0, Double(split.5) ?? 0, Double(split.6) ?? 0)
     }
 }

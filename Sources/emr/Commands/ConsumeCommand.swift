@@ -287,9 +287,9 @@ enum ConsumeReport {
         return String(format: "consume: read %d (applied %d, unchanged %d, rejected %d) in %d batches, %.1f s (first to last message %.2f s, applying %.2f s), %.0f rec/s, %d partitions assigned",
                       p.totals.read, p.totals.applied, p.totals.stale, p.totals.rejected, p.batches, p.elapsedSeconds, p.activeSeconds,
                       p.applySeconds, p.rate, p.assigned) + (p.retries > 0 ? ", \(p.retries) batch retries" : "")
-            + String(format: "; per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; peak RSS %.0f MB",
+            + String(format: "; per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms, applying CPU %.2f ms; peak RSS %.0f MB",
                      t.decode / batches * 1000, t.stage / batches * 1000, t.marts / batches * 1000, t.commit / batches * 1000,
-                     ProcessMetrics.peakResidentMB)
+                     t.applyingCPU / batches * 1000, ProcessMetrics.peakResidentMB)
             + (p.latency.count > 0
                 ? "; Kafka timestamp to commit: p50 \(p.latency.percentile(0.5)!) ms, p99 \(p.latency.percentile(0.99)!) ms, max \(p.latency.maxMs) ms"
                 : "")
