@@ -181,6 +181,14 @@ public final class SQLiteDatabase {
             + statementsByID.reduce(0) { $0 + ($1?.takeVirtualMachineSteps() ?? 0) }
     }
 
+    /// Pages this connection wrote to the write-ahead log since the last call (its commits,
+    /// and pages spilled from the cache while a transaction ran).
+    public func takePagesWritten() -> Int {
+        var current: Int32 = 0, highest: Int32 = 0
+        guard sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_WRITE, &current, &highest, 1) == SQLITE_OK else { return 0 }
+        return Int(current)
+    }
+
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
