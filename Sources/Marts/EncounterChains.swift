@@ -32,14 +32,17 @@ public enum EncounterChains {
     /// The number of the chain whose columns are bound (in the order of ``columns``)...
     static let numberSQL = SQLText("SELECT chain_id FROM encounter_chains WHERE patient_id = ?1 AND organization_id = ?2 AND class_name = ?3")
     /// ...or a new one.
-    static let newNumberSQL = SQLText("INSERT INTO encounter_chains (patient_id, organization_id, class_name) VALUES (?1, ?2, ?3) RETURNING chain_id")
+    static let newNumberSQL = SQLText("INSERT INTO encounter_chains (patient_id, organization_id, class_name) VALUES (?1, ?2, ?3)")
 
     /// The number of the chain of these values of ``columns``, given one if it has none; NULL
     /// when a part is NULL (such an encounter has no chain, as before: `=` never holds for NULL).
+    /// A new chain's number is the row id its insert gave (`RETURNING` cost about 11 µs an
+    /// insert, five times the insert itself).
     static func number(of chain: [SQLiteValue], in database: SQLiteDatabase) throws -> SQLiteValue {
         guard !chain.contains(.null) else { return .null }
-        if let number = try database.prepare(numberSQL).bind(chain).rows().first?.first { return number }
-        return try database.prepare(newNumberSQL).bind(chain).rows().first?.first ?? .null
+        if let number = try database.prepare(numberSQL).bind(chain).firstValue() { return number }
+        try database.prepare(newNumberSQL).bind(chain).run()
+        return .integer(database.lastInsertedRowID)
     }
 
     /// What `emr verify` calls the check of the numbers.

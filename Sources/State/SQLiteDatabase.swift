@@ -189,6 +189,9 @@ public final class SQLiteDatabase {
         return Int(current)
     }
 
+    /// The row id of the last row this connection inserted into a row-id table.
+    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 

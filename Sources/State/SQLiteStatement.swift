@@ -118,6 +118,12 @@ public final class SQLiteStatement {
         }
     }
 
+    /// The first column of the first row (nil when there is none); the statement is reset.
+    public func firstValue() throws(StateError) -> SQLiteValue? {
+        defer { reset() }
+        return try step() ? value(0) : nil
+    }
+
     /// Every remaining row as values.
     public func rows() throws(StateError) -> [[SQLiteValue]] {
         defer { reset() }
