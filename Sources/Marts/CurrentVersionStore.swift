@@ -51,7 +51,13 @@ struct CurrentVersionStore {
     static func values(of record: StagedRecord, at position: SourcePosition) -> [SQLiteValue] {
         let specs = StagingSchema.fields(of: record.entity)
         var values: [SQLiteValue] = [.text(record.naturalKey)]
-        for spec in specs { values.append(sqlValue(record.fields[spec.name])) }
+        values.reserveCapacity(specs.count + 10)
+        var declaredPresent = 0
+        for spec in specs {
+            let value = record.fields[spec.name]
+            if value != nil { declaredPresent += 1 }
+            values.append(sqlValue(value))
+        }
         switch record.entity {
         case .encounters:
             values.append(record.fields[StagedField.encounterClass].flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
@@ -66,8 +72,12 @@ struct CurrentVersionStore {
             values.append(.text(DerivedFields.medicationID(naturalKey: record.naturalKey)))
         default: break
         }
-        let known = StagingSchema.names(of: record.entity)
-        let extra = record.fields.filter { !known.contains($0.key) }.compactMapValues(text)
+        // Fields outside the declared ones, if the record has any (most have none).
+        var extra: [String: String] = [:]
+        if record.fields.count > declaredPresent {
+            let known = StagingSchema.names(of: record.entity)
+            for (name, value) in record.fields where !known.contains(name) { extra[name] = text(value) }
+        }
         values.append(extra.isEmpty ? .null : .text(Self.json(extra)))
         values += [.integer(position.ingestedMs), .text(CivilTime.formatTimestamp(seconds: floorDiv(position.ingestedMs, 1000))),
                    .text(position.topic), .integer(Int64(position.partition)), .integer(position.offset)]

@@ -23,8 +23,12 @@ public enum Stager {
         var reasons: [String] = []
         var fields: [String: StagedValue] = [:]
         let plan = StagingSchema.plans[entity]!
+        fields.reserveCapacity(plan.fields.count)
+        var declaredPresent = 0
         for (spec, required) in zip(plan.fields, plan.required) {
-            let raw = value[spec.column] ?? ""
+            let found = value[spec.column]
+            if found != nil { declaredPresent += 1 }
+            let raw = found ?? ""
             if raw.isEmpty {
                 if required { reasons.append("\(spec.column): required field is \(value[spec.column] == nil ? "missing" : "empty")") }
                 continue
@@ -35,8 +39,11 @@ public enum Stager {
             }
             fields[spec.name] = typed
         }
-        for (column, raw) in value where !plan.columns.contains(column) && !raw.isEmpty {
-            fields[column.lowercased()] = .text(raw)
+        // Columns outside the declared ones, if the row has any (most rows have none).
+        if value.count > declaredPresent {
+            for (column, raw) in value where !plan.columns.contains(column) && !raw.isEmpty {
+                fields[column.lowercased()] = .text(raw)
+            }
         }
         // An encounter cannot end before it starts (a negative duration in every mart).
         // Medications can: real Synthea exports contain them, and they pass as they are.

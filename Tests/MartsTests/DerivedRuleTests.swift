@@ -1,5 +1,6 @@
 import Foundation
 import Marts
+import Staging
 import State
 import Synthea
 import TestSupport
@@ -174,5 +175,27 @@ struct DerivedRuleTests {
     func medicationID() {
         #expect(DerivedFields.medicationID(naturalKey: "") == "d41d8cd98f00b204e9800998ecf8427e")
         #expect(DerivedFields.medicationID(naturalKey: "The quick brown fox jumps over the lazy dog") == "9e107d9d372bb6826bd81d3542a419d6")
+    }
+
+    @Test("columns outside the declared ones are kept lower-cased as JSON in extra_fields (empty ones dropped); none gives NULL")
+    mutating func undeclaredColumns() throws {
+        let h = try MartHarness()
+        var plain = patient("P1", birth: "1980-05-31")
+        plain.row["LAST"] = ""  // a declared column present but empty is not an extra
+        var extended = patient("P2", birth: "1981-01-02")
+        extended.row["Custom_Note"] = "seen twice"  // exactly one column more than declared
+        var emptyExtra = patient("P3", birth: "1982-03-04")
+        emptyExtra.row["ZZ_EMPTY"] = ""
+        try h.apply([plain, extended, emptyExtra])
+        let statement = try h.store.database.prepare("SELECT natural_key, extra_fields FROM current_patients ORDER BY natural_key")
+        let rows = try statement.rows()
+        #expect(rows == [[.text("P1"), .null], [.text("P2"), .text(#"{"custom_note":"seen twice"}"#)], [.text("P3"), .null]])
+        guard case .accepted(let staged) = Stager.stage(.patients, value: extended.row, key: "P2"),
+              case .accepted(let stagedEmpty) = Stager.stage(.patients, value: emptyExtra.row, key: "P3") else {
+            Issue.record("a patient with an extra column was refused")
+            return
+        }
+        #expect(staged.fields["custom_note"] == .text("seen twice"))
+        #expect(stagedEmpty.fields["zz_empty"] == nil && stagedEmpty.fields.count == staged.fields.count - 1)
     }
 }

@@ -19,6 +19,9 @@ enum FlatJSONObject {
             skipSpace()
             guard next() == UInt8(ascii: "{") else { return nil }
             var fields: [String: String] = [:]
+            // Room for a Synthea row (up to 28 columns) from the start: growing the table
+            // step by step rehashed every key several times per message.
+            fields.reserveCapacity(32)
             skipSpace()
             if peek() == UInt8(ascii: "}") {
                 index += 1
