@@ -18,11 +18,11 @@ public final class BackgroundCheckpointer: @unchecked Sendable {
         /// ...or this long after the first of them, whichever comes first.
         public var delay: Duration
 
-        /// A checkpoint copies each page once, however many of the commits since rewrote it:
-        /// waiting for 8,192 pages (64 MiB of 8 KiB pages) or two seconds copies the pages a run
-        /// of batches shares (aggregates, indexes) once rather than after every batch, and the
-        /// copying competes less with the batches for the cores. Measured with `emr consume`
-        /// over `emr bench consume`'s topics, alternating (the README's "Measured").
+        /// A page every commit wrote is copied once per checkpoint, however often the commits
+        /// since rewrote it: waiting for 8,192 pages (64 MiB of 8 KiB pages) or two seconds
+        /// copies the pages a run of batches shares (aggregates, indexes) once rather than
+        /// after every batch. `emr consume` over `emr bench consume`'s topics, alternating:
+        /// see the README's "Measured".
         public static let `default` = Policy(pages: 8_192, delay: .seconds(2))
         /// After every commit.
         public static let everyCommit = Policy(pages: 0, delay: .zero)
