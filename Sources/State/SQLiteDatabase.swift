@@ -181,14 +181,6 @@ public final class SQLiteDatabase {
             + statementsByID.reduce(0) { $0 + ($1?.takeVirtualMachineSteps() ?? 0) }
     }
 
-    /// Pages this connection wrote to the write-ahead log since the last call (its commits,
-    /// and pages spilled from the cache while a transaction ran).
-    public func takePagesWritten() -> Int {
-        var current: Int32 = 0, highest: Int32 = 0
-        guard sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_WRITE, &current, &highest, 1) == SQLITE_OK else { return 0 }
-        return Int(current)
-    }
-
     /// The row id of the last row this connection inserted into a row-id table.
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -92,26 +92,20 @@ public final class StateStore {
             try database.checkNotMoved()
             return result
         }
-        let pages = database.takePagesWritten()
-        checkpointer?.committed(pages: pages)
+        checkpointer?.nudge()
         return result
     }
 
     private var checkpointer: BackgroundCheckpointer?
 
-    /// Moves checkpoints to a thread of their own (``BackgroundCheckpointer``, copying when
-    /// `policy` says): batches commit without copying pages into the database file; the writer
-    /// checkpoints itself only when the log passes `safetyNetPages` (the thread fell behind).
-    /// Stopped by ``close()``.
-    public func checkpointInBackground(policy: BackgroundCheckpointer.Policy = .default, safetyNetPages: Int = 16_384) throws {
+    /// Moves checkpoints to a thread of their own (``BackgroundCheckpointer``): batches commit
+    /// without copying pages into the database file; the writer checkpoints itself only when
+    /// the log passes `safetyNetPages` (the thread fell behind). Stopped by ``close()``.
+    public func checkpointInBackground(safetyNetPages: Int = 16_384) throws {
         guard checkpointer == nil else { return }
-        try database.execute("PRAGMA wal_autocheckpoint=\(max(safetyNetPages, 2 * policy.pages))")
-        _ = database.takePagesWritten()
-        checkpointer = try BackgroundCheckpointer(path: database.path, policy: policy)
+        try database.execute("PRAGMA wal_autocheckpoint=\(safetyNetPages)")
+        checkpointer = try BackgroundCheckpointer(path: database.path)
     }
-
-    /// Background checkpoints run so far (0 without ``checkpointInBackground(policy:safetyNetPages:)``).
-    public var backgroundCheckpoints: Int { checkpointer?.checkpoints ?? 0 }
 
     /// Stops background checkpoints (if any) and closes the connection.
     public func close() {

@@ -42,8 +42,7 @@ final class StateFileSession: StateSession {
     init(path: String, _ settings: StateFileSettings) throws {
         store = try StateStore(path: path, migrations: MartSchema.migrations)
         // Commits then never wait for pages to be copied into the file (p99 latency 395 -> 61 ms
-        // at 1,000 records/s, `emr bench consume --rate 1000`), copied when 64 MiB of log waits
-        // or two seconds after the first commit not yet copied (``BackgroundCheckpointer/Policy``).
+        // at 1,000 records/s, `emr bench consume --rate 1000`).
         try store.checkpointInBackground()
         let maintainer = try MartMaintainer(database: store.database, readmissionWindowDays: settings.readmissionWindowDays)
         applier = BatchApplier(store: store, maintainer: maintainer, decoder: settings.decoder, book: settings.book, deadLetters: settings.deadLetters)
