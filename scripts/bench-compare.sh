@@ -30,12 +30,7 @@ if [ "$PATIENTS" -gt 1500 ]; then
   topics=(--topics "$dir/topics")
 fi
 "${builds[0]}" generate --out "$dir/export" --patients "$PATIENTS" --organizations $((PATIENTS / 8 + 1)) --seed 3 >/dev/null
-rm -f "$dir/bootstrap"
-"${builds[0]}" broker --bootstrap-file "$dir/bootstrap" "${topics[@]}" >"$dir/broker.log" 2>&1 &
-BROKER_PID=$!
-for _ in $(seq 100); do [ -s "$dir/bootstrap" ] && break; sleep 0.1; done
-[ -s "$dir/bootstrap" ] || { echo "bench-compare: the embedded broker did not start (see $dir/broker.log)" >&2; exit 1; }
-export EMR_BROKERS; EMR_BROKERS=$(cat "$dir/bootstrap")
+start_broker "${builds[0]}" "$dir" "${topics[@]}"
 "${builds[0]}" produce --export "$dir/export" --all-facilities "${topics[@]}" >/dev/null 2>"$dir/produce.log" \
   || { echo "bench-compare: publishing failed:" >&2; tail -5 "$dir/produce.log" >&2; exit 1; }
 echo "published $PATIENTS patients once; $ROUNDS rounds of ${#builds[@]} builds"

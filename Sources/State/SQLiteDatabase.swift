@@ -140,10 +140,7 @@ public final class SQLiteDatabase {
 
     /// The first column of the first row, or nil.
     public func scalar(_ sql: String) throws(StateError) -> SQLiteValue? {
-        let statement = try prepare(sql)
-        defer { statement.reset() }
-        guard try statement.step() else { return nil }
-        return statement.value(0)
+        try prepare(sql).firstValue()
     }
 
     /// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT); rolls back if it throws.

@@ -48,7 +48,8 @@ public struct BatchTimings: Sendable, Equatable {
     public var marts = 0.0
     public var commit = 0.0
     /// CPU time of the applying thread from the batch's start to its commit (the other times
-    /// are wall clock and include waits; this one is steadier on a shared machine).
+    /// are wall clock and include waits; this one is steadier on a shared machine). With
+    /// `--state-dir`, the sum over the task files' parts, however many threads applied them.
     public var applyingCPU = 0.0
 
     public init() {}
