@@ -14,6 +14,7 @@ public final class KafkaConsumer: Sendable {
     private let coordinator: RebalanceCoordinator
     private let logger: Logger
     private let closed = AtomicFlag()
+    private let nudger: FetchNudger
 
     public init(configuration: ConsumerConfiguration, logger: Logger, hooks: RebalanceHooks = RebalanceHooks()) throws(KafkaError) {
         let coordinator = RebalanceCoordinator(hooks: hooks, logger: logger)
@@ -26,6 +27,7 @@ public final class KafkaConsumer: Sendable {
         }
         self.coordinator = coordinator
         self.logger = logger
+        self.nudger = FetchNudger(client: client, name: "emr-fetch-nudge")
         // Serve every event (rebalances, errors, logs) from the consumer queue in poll().
         rd_kafka_poll_set_consumer(client.handle)
     }
@@ -64,7 +66,11 @@ public final class KafkaConsumer: Sendable {
         var wait = firstWaitMs
         var revoked = false
         while batch.count < maxMessages, !revoked {
-            guard let message = rd_kafka_consumer_poll(client.handle, wait) else { break }
+            guard let message = rd_kafka_consumer_poll(client.handle, wait) else {
+                // Drained what was fetched: the fetchers may be waiting for a full queue to empty.
+                if !batch.isEmpty { nudger.nudge(coordinator.assignment) }
+                break
+            }
             defer { rd_kafka_message_destroy(message) }
             wait = 0
             if let error = classify(message) {
@@ -167,6 +173,7 @@ public final class KafkaConsumer: Sendable {
     /// Leaves the group (running the revoke hook) and stops fetching. Safe to call twice.
     public func close() {
         guard closed.setOnce() else { return }
+        nudger.stop()
         let err = rd_kafka_consumer_close(client.handle)
         if err.isError { logger.warning("consumer close: \(KafkaError.describe(err))") }
     }

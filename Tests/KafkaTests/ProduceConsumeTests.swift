@@ -171,4 +171,34 @@ struct ProduceConsumeTests {
         let marks = try consumer.watermarks(tp)
         #expect(marks.low == 0 && marks.high == 50)
     }
+
+    /// librdkafka 2.0 stops fetching while its queue is full and, left alone, looks again only a
+    /// second later; the consumer wakes its fetchers once it drained the queue (``FetchNudger``).
+    /// Through a 16 KiB queue, 1.5 MiB of messages in record batches of 20 KiB take about 75
+    /// fetches, each filling the queue: over a minute at one a second (746 of the 1,500 read in
+    /// 40 s without the nudge), a few seconds when woken. The bound (40 s) is a stall check with
+    /// a wide margin, not a speed measurement.
+    @Test("a consumer whose queue holds a few messages keeps fetching, without waiting a second per fetch")
+    func smallQueueKeepsFetching() throws {
+        let cluster = try TestCluster(topics: ["t.small-queue": 1])
+        // Record batches of up to 20 KiB: the embedded broker answers a fetch with whole batches,
+        // so each fetch fills the 16 KiB queue.
+        let producer = try cluster.producer { $0.kafka.properties["batch.size"] = String(20 << 10) }
+        let body = String(repeating: "x", count: 1_000)
+        for i in 0..<1_500 {
+            try producer.produce(OutgoingMessage(topic: "t.small-queue", partition: .explicit(0), key: "k\(i)", value: "\(i) \(body)"))
+        }
+        try producer.close()
+        let consumer = try cluster.consumer(group: "g-small-queue") { config in
+            config.queuedMaxKilobytes = 16
+            config.fetchMaxBytes = 16 << 10
+            config.kafka.properties["message.max.bytes"] = String(16 << 10)
+        }
+        defer { consumer.close() }
+        try consumer.subscribe(topics: ["t.small-queue"])
+        let started = Date()
+        let received = try poll(consumer, until: 1_500, seconds: 40)
+        #expect(received.count == 1_500, "read \(received.count) of 1500 in \(Date().timeIntervalSince(started)) s")
+        #expect(Set(received.compactMap(\.keyString)).count == 1_500)
+    }
 }
