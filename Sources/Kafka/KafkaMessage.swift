@@ -33,7 +33,7 @@ public struct KafkaHeader: Sendable, Hashable {
 
     /// The value as UTF-8 text, or nil when null or not valid UTF-8.
     public var stringValue: String? {
-        value.flatMap { String(validating: $0, as: UTF8.self) }
+        value.flatMap(UTF8Text.string)
     }
 }
 
@@ -108,8 +108,8 @@ public struct ConsumedMessage: Sendable, Hashable {
     }
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
-    public var keyString: String? { key.flatMap { String(validating: $0, as: UTF8.self) } }
-    public var valueString: String? { value.flatMap { String(validating: $0, as: UTF8.self) } }
+    public var keyString: String? { key.flatMap(UTF8Text.string) }
+    public var valueString: String? { value.flatMap(UTF8Text.string) }
     /// `topic/partition@offset`, for error messages.
     public var position: String { "\(topic)/\(partition)@\(offset)" }
 }

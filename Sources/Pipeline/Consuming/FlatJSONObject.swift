@@ -1,3 +1,5 @@
+import Kafka
+
 /// A one-pass parser for the message value the producers write: a flat JSON object whose values
 /// are all strings (`{"Id":"…","START":"…"}`), validating UTF-8 as it goes. It answers nil for
 /// anything else (another shape, a duplicate key, invalid UTF-8, a bad escape), and the caller
@@ -51,7 +53,7 @@ enum FlatJSONObject {
             while index < buffer.count {
                 let byte = buffer[index]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+                    let text = UTF8Text.string(UnsafeBufferPointer(rebasing: buffer[start..<index]))
                     index += 1
                     return text
                 }
@@ -67,7 +69,7 @@ enum FlatJSONObject {
                 index += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    return String(validating: out, as: UTF8.self)
+                    return UTF8Text.string(out)
                 case UInt8(ascii: "\\"):
                     guard index < buffer.count else { return nil }
                     let escape = buffer[index]

@@ -54,7 +54,7 @@ public struct RecordDecoder: Sendable {
     public func decode(_ message: ConsumedMessage, nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> DecodedMessage {
         guard let entity = entities[message.topic] else { return .undecodable(["topic: '\(message.topic)' is not a raw topic of any entity"]) }
         var (reasons, ceTime) = headerReasons(message, entity: entity)
-        let key = message.key.flatMap { String(validating: $0, as: UTF8.self) }
+        let key = message.key.flatMap(UTF8Text.string)
         if message.key == nil { reasons.append("key: missing") } else if key == nil { reasons.append("key: not valid UTF-8") }
         var value: [String: String] = [:]
         if let bytes = message.value {
