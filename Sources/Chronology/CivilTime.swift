@@ -35,13 +35,52 @@ public enum CivilTime {
     /// `YYYY-MM-DD`
     public static func formatDate(days: Int64) -> String {
         let (y, m, d) = date(fromDays: days)
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+        guard (0...9999).contains(y) else { return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) }
+        return String(unsafeUninitializedCapacity: 10) { text in
+            writeDate(y, m, d, into: text)
+            return 10
+        }
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`
     public static func formatTimestamp(seconds: Int64) -> String {
         let (days, s) = split(seconds: seconds)
-        return formatDate(days: days) + "T" + pad(s / 3600, 2) + ":" + pad(s % 3600 / 60, 2) + ":" + pad(s % 60, 2) + "Z"
+        let (y, m, d) = date(fromDays: days)
+        let (hour, minute, second) = (s / 3600, s % 3600 / 60, s % 60)
+        guard (0...9999).contains(y) else {
+            return formatDate(days: days) + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2) + "Z"
+        }
+        // Written digit by digit (this runs several times per consumed record): joining the
+        // parts as Strings took about ten times as long.
+        return String(unsafeUninitializedCapacity: 20) { text in
+            writeDate(y, m, d, into: text)
+            text[10] = UInt8(ascii: "T")
+            writeDigits(hour, 2, into: text, at: 11)
+            text[13] = UInt8(ascii: ":")
+            writeDigits(minute, 2, into: text, at: 14)
+            text[16] = UInt8(ascii: ":")
+            writeDigits(second, 2, into: text, at: 17)
+            text[19] = UInt8(ascii: "Z")
+            return 20
+        }
+    }
+
+    /// `YYYY-MM-DD` of a year in 0...9999 at the start of `text`.
+    private static func writeDate(_ year: Int64, _ month: Int64, _ day: Int64, into text: UnsafeMutableBufferPointer<UInt8>) {
+        writeDigits(year, 4, into: text, at: 0)
+        text[4] = UInt8(ascii: "-")
+        writeDigits(month, 2, into: text, at: 5)
+        text[7] = UInt8(ascii: "-")
+        writeDigits(day, 2, into: text, at: 8)
+    }
+
+    /// The last `width` decimal digits of a non-negative `value`, with leading zeros.
+    private static func writeDigits(_ value: Int64, _ width: Int, into text: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var rest = value
+        for index in stride(from: start + width - 1, through: start, by: -1) {
+            text[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of milliseconds since the epoch (RFC 3339, as `ce_time`).

@@ -47,6 +47,28 @@ struct StagingAndGeneratorTests {
         #expect(CivilTime.parseDate("1969-12-31") == -1)
     }
 
+    @Test("formatted dates and timestamps read back as the same day and second, with zero-padded fields")
+    func formattingRoundTrips() {
+        let (seed, rerun) = testSeed()
+        var generator = SplitMix(seed: seed)
+        // Years 1 to 9999 (written digit by digit), a few outside (joined as text), and the edges.
+        let edges: [Int64] = [0, -1, 86_399, 86_400, -62_135_596_800, 253_402_300_799, 253_402_300_800, -62_135_596_801]
+        let random = (0..<5_000).map { _ in Int64.random(in: -62_200_000_000...253_500_000_000, using: &generator) }
+        for seconds in edges + random {
+            let text = CivilTime.formatTimestamp(seconds: seconds)
+            let (days, second) = CivilTime.split(seconds: seconds)
+            let (y, m, d) = CivilTime.date(fromDays: days)
+            let expected = CivilTime.pad(y, 4) + "-" + CivilTime.pad(m, 2) + "-" + CivilTime.pad(d, 2) + "T" + CivilTime.pad(second / 3600, 2)
+                + ":" + CivilTime.pad(second % 3600 / 60, 2) + ":" + CivilTime.pad(second % 60, 2) + "Z"
+            #expect(text == expected, "\(seconds) s: \(rerun)")
+            #expect(CivilTime.formatDate(days: days) == String(expected.prefix(expected.count - 10)), "\(seconds) s: \(rerun)")
+            if (1...9999).contains(y) {
+                #expect(text.utf8.count == 20 && CivilTime.parseInstant(text) == seconds, "\(text) for \(seconds) s: \(rerun)")
+                #expect(CivilTime.parseDate(CivilTime.formatDate(days: days)) == days, "\(text): \(rerun)")
+            }
+        }
+    }
+
     @Test("a rejected record lists every reason and a key mismatch")
     func rejectionReasons() {
         let value = ["Id": "e1", "START": "2019-02-17", "PATIENT": "", "ORGANIZATION": "o", "ENCOUNTERCLASS": "wellness",
