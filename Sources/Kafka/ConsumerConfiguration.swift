@@ -26,16 +26,15 @@ public struct ConsumerConfiguration: Sendable {
     /// memory whenever the consumer lags, e.g. while catching up: at 6,000 patients on 288
     /// partitions RSS was 253 MB with them and 117 MB with 8 MiB / 4 MiB, at the same rate
     /// (`emr consume` over `emr bench consume --patients 6000 --partitions 48`'s topics). A
-    /// batch of 5,000 typical records is about 2.5 MiB. Too small a queue costs speed instead:
-    /// librdkafka 2.0 stops fetching while the queue is full and may look again only a second
-    /// later, so the application waits once it drained the queue (until ``FetchNudger`` wakes
-    /// the fetchers when it does: the raw read of `emr bench consume` went from about 50,000
-    /// to 365,000-381,000 messages/s; the figures below are from before). 10 MiB: `emr bench consume`
-    /// 29,468-30,942 records/s (8 MiB: 26,375-27,504; 12 MiB: 28,129-33,678; 32 MiB:
-    /// 29,823-36,136), and at 6,000 patients peak RSS 143 MB (8 MiB: 132; 12 MiB: 149-150;
-    /// 16 MiB: 165; 32 MiB: 216), within the 150 MB set for that benchmark. Overridable like any
-    /// property.
-    public var queuedMaxKilobytes = 10_240
+    /// batch of 5,000 typical records is about 2.5 MiB. librdkafka 2.0 stops fetching while the
+    /// queue is full and looks again up to a second later, which made a small queue cost speed
+    /// until ``FetchNudger`` wakes the fetchers once the consumer drained it. Since then a small
+    /// queue costs nothing: `scripts/bench-compare.sh` (one binary, the size set through
+    /// `EMR_KAFKA_QUEUED_MAX_MESSAGES_KBYTES`), medians of 4 alternations at 600 patients: 2 MiB
+    /// 35,937 records/s and peak RSS up to 111 MB, 4 MiB 33,510 and 115 MB, 10 MiB 33,177 and
+    /// 126 MB; 2 alternations at 6,000 patients: 22,682 / 22,513 / 22,614 records/s, peak RSS
+    /// 116 / 123 / 145 MB. Overridable like any property.
+    public var queuedMaxKilobytes = 2_048
     public var fetchMaxBytes = 4 << 20
     /// `range` (eager): of topics with equal partition counts, partition p of each goes to the
     /// same member, so co-partitioned topics (records of one key share a partition number)

@@ -9,7 +9,7 @@ import Synchronization
 /// `queued.max.messages.kbytes`, and its broker thread looks again only when something wakes
 /// it, at the latest a second later (2.2 added `fetch.queue.backoff.ms` for this). A consumer
 /// that drains the queue faster than that waits out the rest of the second: the raw read of
-/// `emr bench consume` (600 patients, 10 MiB queue) was held at about 50,000 messages/s. A
+/// `emr bench consume` (600 patients, a 10 MiB queue then) was held at about 50,000 messages/s. A
 /// request to a broker is an event its thread wakes for: a log-end query of the assigned
 /// partitions (one ListOffsets round trip per leader) sends one to each leader, whose thread
 /// then sees the room in the queue and fetches. The query runs on a thread of its own, never
