@@ -14,13 +14,22 @@ import Synchronization
 /// partitions (one ListOffsets round trip per leader) sends one to each leader, whose thread
 /// then sees the room in the queue and fetches. The query runs on a thread of its own, never
 /// more than one at a time, and its answer is not used.
+///
+/// Only a consumer under load needs it: the queue can have filled since the last wake-up only
+/// if at least a queue's worth was consumed since (librdkafka counts value bytes), so a
+/// drained queue leads to a query only after half the limit in key and value bytes. A
+/// consumer keeping up with a slow stream sends none.
 final class FetchNudger: Sendable {
+    private let queueLimitBytes: Int
+    private let consumedBytes = Atomic<Int>(0)
     private let wanted = Mutex<[TopicPartition]?>(nil)
     private let signal = DispatchSemaphore(value: 0)
     private let stopped = AtomicFlag()
     private let finished = DispatchSemaphore(value: 0)
 
-    init(client: NativeClient, name: String) {
+    /// `queueLimitBytes`: the consumer's `queued.max.messages.kbytes` in bytes.
+    init(client: NativeClient, name: String, queueLimitBytes: Int) {
+        self.queueLimitBytes = queueLimitBytes
         let thread = Thread { [self] in  // released when the thread ends, after stop()
             while true {
                 signal.wait()
@@ -34,8 +43,21 @@ final class FetchNudger: Sendable {
         thread.start()
     }
 
+    /// Counts the key and value bytes of a consumed message.
+    func consumed(bytes: Int) {
+        consumedBytes.add(bytes, ordering: .relaxed)
+    }
+
+    /// The application found the queue empty: wakes the leaders of `partitions` if enough was
+    /// consumed since the last wake-up for the queue to have filled.
+    func queueDrained(_ partitions: @autoclosure () -> [TopicPartition]) {
+        guard consumedBytes.load(ordering: .relaxed) >= queueLimitBytes / 2 else { return }
+        consumedBytes.store(0, ordering: .relaxed)
+        nudge(partitions())
+    }
+
     /// Asks for a wake-up of the leaders of `partitions` (a no-op while one is pending).
-    func nudge(_ partitions: [TopicPartition]) {
+    private func nudge(_ partitions: [TopicPartition]) {
         let first = wanted.withLock { pending in
             defer { pending = partitions }
             return pending == nil

@@ -27,7 +27,8 @@ public final class KafkaConsumer: Sendable {
         }
         self.coordinator = coordinator
         self.logger = logger
-        self.nudger = FetchNudger(client: client, name: "emr-fetch-nudge")
+        let queueKilobytes = configuration.kafka.properties["queued.max.messages.kbytes"].flatMap(Int.init) ?? configuration.queuedMaxKilobytes
+        self.nudger = FetchNudger(client: client, name: "emr-fetch-nudge", queueLimitBytes: queueKilobytes * 1024)
         // Serve every event (rebalances, errors, logs) from the consumer queue in poll().
         rd_kafka_poll_set_consumer(client.handle)
     }
@@ -68,10 +69,11 @@ public final class KafkaConsumer: Sendable {
         while batch.count < maxMessages, !revoked {
             guard let message = rd_kafka_consumer_poll(client.handle, wait) else {
                 // Drained what was fetched: the fetchers may be waiting for a full queue to empty.
-                if !batch.isEmpty { nudger.nudge(coordinator.assignment) }
+                if !batch.isEmpty { nudger.queueDrained(coordinator.assignment) }
                 break
             }
             defer { rd_kafka_message_destroy(message) }
+            nudger.consumed(bytes: message.pointee.len + message.pointee.key_len)
             wait = 0
             if let error = classify(message) {
                 if let error { throw error }
