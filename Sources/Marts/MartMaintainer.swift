@@ -95,6 +95,7 @@ public final class MartMaintainer {
         stored = [:]
         pendingCount = 0
         try write(versions, existing: existing)
+        BackgroundRelease.release(versions)
     }
 
     /// Accepts `record` if it is newer than the stored version of its key; written when the

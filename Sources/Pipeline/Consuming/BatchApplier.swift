@@ -158,6 +158,7 @@ public final class BatchApplier {
             prepared = preparation.finish()
             timings.decode += prepared!.decode
             timings.stage += prepared!.stage
+            BackgroundRelease.release((messages, preparation))
         }
         try store.inBatch { store in
             try maintainer.batch {
