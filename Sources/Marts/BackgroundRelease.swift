@@ -5,7 +5,7 @@ import Dispatch
 ///
 /// For the thread that holds the state transaction, the consumer's serial part: what it is done
 /// with (each flush's versions, each polled piece of messages with its preparation) was made
-/// on the preparing threads, about 35 allocations per record, and freeing them was several
+/// on the preparing threads, a few dozen allocations per record, and freeing them was several
 /// per cent of its time. `scripts/bench-compare.sh` against the same code without it, three
 /// sets of five alternations at 600 patients: medians 37,781 vs 34,063, 34,019 vs 33,545 and
 /// 35,372 vs 33,511 records/s (applying thread's CPU -5, -3 and -3.5 %); two at 6000 patients:
