@@ -35,6 +35,11 @@ public struct ConsumerConfiguration: Sendable {
     /// 126 MB; 2 alternations at 6,000 patients: 22,682 / 22,513 / 22,614 records/s, peak RSS
     /// 116 / 123 / 145 MB. Overridable like any property.
     public var queuedMaxKilobytes = 2_048
+    private static let queuedMaxKilobytesName = "queued.max.messages.kbytes"
+    /// The queue limit librdkafka applies: a property given in ``kafka`` wins over ``queuedMaxKilobytes``.
+    var effectiveQueuedMaxKilobytes: Int {
+        kafka.properties[Self.queuedMaxKilobytesName].flatMap(Int.init) ?? queuedMaxKilobytes
+    }
     public var fetchMaxBytes = 4 << 20
     /// `range` (eager): of topics with equal partition counts, partition p of each goes to the
     /// same member, so co-partitioned topics (records of one key share a partition number)
@@ -59,7 +64,7 @@ public struct ConsumerConfiguration: Sendable {
             ("max.poll.interval.ms", String(maxPollIntervalMs)),
             ("enable.partition.eof", reportPartitionEOF ? "true" : "false"),
             ("fetch.wait.max.ms", String(fetchWaitMaxMs)),
-            ("queued.max.messages.kbytes", String(queuedMaxKilobytes)),
+            (Self.queuedMaxKilobytesName, String(queuedMaxKilobytes)),
             ("fetch.max.bytes", String(fetchMaxBytes)),
             ("partition.assignment.strategy", assignmentStrategy),
             ("reconnect.backoff.ms", "100"),

@@ -27,8 +27,7 @@ public final class KafkaConsumer: Sendable {
         }
         self.coordinator = coordinator
         self.logger = logger
-        let queueKilobytes = configuration.kafka.properties["queued.max.messages.kbytes"].flatMap(Int.init) ?? configuration.queuedMaxKilobytes
-        self.nudger = FetchNudger(client: client, name: "emr-fetch-nudge", queueLimitBytes: queueKilobytes * 1024)
+        self.nudger = FetchNudger(client: client, name: "emr-fetch-nudge", queueLimitBytes: configuration.effectiveQueuedMaxKilobytes * 1024)
         // Serve every event (rebalances, errors, logs) from the consumer queue in poll().
         rd_kafka_poll_set_consumer(client.handle)
     }
