@@ -185,10 +185,11 @@ extension MartMaintainer {
         }
 
         /// `rows(keys)`: the condition selecting the fact rows of the natural keys in table
-        /// `keys`; `contributions`: the contribution table, its columns after `sign`, and their
+        /// `keys` (by their key ids); `contributions`: the contribution table, its columns after `sign`, and their
         /// values from the fact row.
-        private static func fact(_ mart: MartDefinition, of entity: String, rows: (String) -> String,
+        private static func fact(_ mart: MartDefinition, of entity: String,
                                  contributions: (table: String, columns: String, values: String)?) -> FactStatements {
+            let rows = { (keys: String) in "key_id IN (\(MartQueries.keyIDs(of: keys, in: "current_\(entity)")))" }
             func contributed(_ sign: Int, _ keys: String) -> SQLText? {
                 contributions.map {
                     SQLText("INSERT INTO \($0.table) (sign, \($0.columns)) SELECT \(sign), \($0.values) FROM \(mart.name) WHERE \(rows(keys))")
@@ -203,22 +204,17 @@ extension MartMaintainer {
         /// Encounter facts; what one adds to the aggregates: the readmission flag as in
         /// ``MartQueries/readmissionFlag(windowDays:)`` (window `?1`), the duration as in
         /// ``ReportSummaries/durationSeconds``.
-        static let encounterFacts = fact(MartCatalog.encounters, of: "encounters", rows: { "encounter_id IN (\(keys($0)))" }, contributions: (
+        static let encounterFacts = fact(MartCatalog.encounters, of: "encounters", contributions: (
             Work.encounterContributions,
             "encounter_class, start_date, readmission, total_claim_cost, age_group_id, patient_id, duration_seconds, has_stop",
             """
             encounter_class, start_date, coalesce(days_between_encounters <= ?1, 0), total_claim_cost, age_group_id, patient_id,
                 CASE WHEN stop_at IS NULL THEN 0 ELSE \(ReportSummaries.durationSeconds) END, stop_at IS NOT NULL
             """))
-        /// Condition facts (keyed by their encounter and code, the parts of their natural key).
-        static let conditionFacts = fact(MartCatalog.conditions, of: "conditions", rows: {
-            "(encounter_id, condition_code) IN (SELECT encounter_id, condition_code FROM current_conditions WHERE natural_key IN (\(keys($0))))"
-        }, contributions: nil)
-        /// Medication facts (keyed by the id derived from their natural key); what one adds to
-        /// the top medications.
-        static let medicationFacts = fact(MartCatalog.medications, of: "medications", rows: {
-            "patient_medication_id IN (SELECT m.patient_medication_id FROM \($0) k CROSS JOIN current_medications m ON m.natural_key = k.natural_key)"
-        }, contributions: (
+        /// Condition facts.
+        static let conditionFacts = fact(MartCatalog.conditions, of: "conditions", contributions: nil)
+        /// Medication facts; what one adds to the top medications.
+        static let medicationFacts = fact(MartCatalog.medications, of: "medications", contributions: (
             Work.medicationContributions, "medication_code, medication_description, age_group_id, start_date, dispenses",
             "medication_code, coalesce(medication_description, ''), age_group_id, start_date, coalesce(dispenses, 0)"))
 

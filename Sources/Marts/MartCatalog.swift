@@ -34,7 +34,7 @@ public enum MartCatalog {
             .double("patient_age_at_encounter_stop_years"), .double("encounter_duration_hours"), .double("encounter_duration_days"),
             .integer("age_group_id"), .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
             .double("days_between_encounters"),
-        ], storage: .rowid,
+        ], storage: .byKeyID,
         derivation: .rows { filter, _ in MartQueries.encounters(filter) })
     public static let readmissions = MartDefinition(
         "fact_patient_encounter_readmissions", .aggregate, grain: ["encounter_class", "start_date"], columns: [
@@ -57,8 +57,8 @@ public enum MartCatalog {
             .text("condition_description_type"), .date("start_date"), .date("stop_date"), .double("patient_age_at_condition_start_years"),
             .double("patient_age_at_condition_stop_years"), .double("condition_duration_hours"), .integer("age_group_id"),
             .text("age_group_name"), .text("age_group_description"), .text("encounter_class"), .timestamp("ingested_at"),
-        ], storage: .rowid,
-        derivation: .rows { filter, inputs in MartQueries.conditions(filter: MartQueries.only(filter, in: "c"), encounterFacts: inputs.encounterFacts) })
+        ], storage: .byKeyID,
+        derivation: .rows { filter, inputs in MartQueries.conditions(filter: MartQueries.onlyByKeyID(filter, in: "c", of: "current_conditions"), encounterFacts: inputs.encounterFacts) })
     public static let medications = MartDefinition(
         "fact_patient_medications", .fact, grain: ["patient_medication_id"], columns: [
             .text("patient_medication_id"), .text("patient_id"), .text("payer_id"), .text("encounter_id"), .text("medication_code"),
@@ -67,8 +67,8 @@ public enum MartCatalog {
             .text("reason_code"), .text("reason_description"), .double("patient_age_at_medication_start_years"),
             .double("patient_age_at_medication_stop_years"), .double("medication_duration_hours"), .integer("age_group_id"),
             .text("age_group_name"), .text("age_group_description"), .timestamp("ingested_at"),
-        ], storage: .rowid,
-        derivation: .rows { filter, _ in MartQueries.medications(filter: MartQueries.only(filter, in: "m")) })
+        ], storage: .byKeyID,
+        derivation: .rows { filter, _ in MartQueries.medications(filter: MartQueries.onlyByKeyID(filter, in: "m", of: "current_medications")) })
     public static let topMedications = MartDefinition(
         "fact_top_medications_by_patient_age_group", .aggregate,
         grain: ["medication_code", "medication_description", "age_group_id", "start_date"], columns: [

@@ -19,10 +19,15 @@ public struct MartDefinition: Sendable, Hashable {
     public enum Storage: Sendable {
         /// Clustered on the grain (narrow rows).
         case withoutRowid
-        /// A row-id table, the grain its primary key (a unique index): wide rows whose keys arrive in random
-        /// order (see ``MartSchema``'s migration 6).
-        case rowid
+        /// A row-id table whose row id (``MartDefinition/keyIDColumn``, never exported) is the
+        /// number of the current version the row derives from (its table's `key_id`), with no
+        /// index on the grain: wide rows of facts whose natural keys arrive in random order
+        /// (``MartSchema``'s migrations 6 and 9).
+        case byKeyID
     }
+
+    /// The row id of a ``Storage/byKeyID`` table, the last column of its table.
+    public static let keyIDColumn = "key_id"
 
     /// How a mart's rows derive from the current-version tables (spec sections 6 and 7).
     enum Derivation: Sendable {
@@ -62,6 +67,12 @@ public struct MartDefinition: Sendable, Hashable {
         self.derivation = derivation
     }
 
+    /// Columns of the table that are neither exported nor internal: how its rows are stored.
+    public var storageColumns: [String] { storage == .byKeyID ? [Self.keyIDColumn] : [] }
+
+    /// Every column of the table, in table order: exported, internal, storage.
+    public var tableColumns: [String] { columns + internalColumns + storageColumns }
+
     /// The declared type of one of its columns, nil for a name it does not have.
     public func type(of column: String) -> MartColumn.ValueType? {
         declaredColumns.first { $0.name == column }?.type
@@ -70,11 +81,15 @@ public struct MartDefinition: Sendable, Hashable {
     /// `CREATE TABLE` for the mart (or for a table of the same shape named `table`).
     public func createSQL(table: String? = nil) -> String {
         let columns = declaredColumns.map { "\($0.name) \($0.type.sqlType)\($0.notNull ? " NOT NULL" : "")" }
-        return "CREATE TABLE \(table ?? name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(grain.joined(separator: ", "))))"
-            + (storage == .withoutRowid ? " WITHOUT ROWID" : "")
+        return switch storage {
+        case .withoutRowid:
+            "CREATE TABLE \(table ?? name) (\(columns.joined(separator: ", ")), PRIMARY KEY (\(grain.joined(separator: ", ")))) WITHOUT ROWID"
+        case .byKeyID:
+            "CREATE TABLE \(table ?? name) (\(columns.joined(separator: ", ")), \(Self.keyIDColumn) INTEGER PRIMARY KEY)"
+        }
     }
 
-    /// The batch definition: every row of the mart (internal columns too, in table order),
+    /// The batch definition: every row of the mart (internal and storage columns too, in table order),
     /// computed from the current versions and the facts named in `inputs`.
     func batchSQL(_ inputs: MartInputs) -> String {
         switch derivation {
@@ -84,7 +99,7 @@ public struct MartDefinition: Sendable, Hashable {
     }
 
     /// The rows of the records whose natural keys are listed in `table` (a one-column table
-    /// of `natural_key`s); nil for an aggregate.
+    /// of `natural_key`s), every column in table order; nil for an aggregate.
     func rowsSQL(keysIn table: String, _ inputs: MartInputs = .live) -> String? {
         if case .rows(let select) = derivation { return select(.keysIn(table), inputs) }
         return nil

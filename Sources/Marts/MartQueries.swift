@@ -50,6 +50,23 @@ enum MartQueries {
         }
     }
 
+    /// The key ids (``MartDefinition/keyIDColumn``) of the natural keys in table `keys`, from
+    /// the current-version table `table`.
+    static func keyIDs(of keys: String, in table: String) -> String {
+        "SELECT t.key_id FROM \(keys) k CROSS JOIN \(table) t ON t.natural_key = k.natural_key"
+    }
+
+    /// The WHERE condition of a fact's SELECT over the current-version table `table` aliased
+    /// `alias`: its rows by key id, which SQLite visits in key-id order (sorted once), so the
+    /// fact rows go into their table in row-id order (new ones append) rather than in the
+    /// random order of their natural keys.
+    static func onlyByKeyID(_ filter: RowFilter, in alias: String, of table: String) -> String {
+        switch filter {
+        case .all: "1"
+        case .keysIn(let keys): "\(alias).key_id IN (\(keyIDs(of: keys, in: table)))"
+        }
+    }
+
     /// Columns of a dimension copied from its current-version table.
     static func dimension(_ columns: [String], from entity: String, filter: String) -> String {
         "SELECT \(columns.joined(separator: ", ")) FROM current_\(entity) WHERE \(filter)"
@@ -75,19 +92,19 @@ enum MartQueries {
     /// `fact_patient_encounters`: current encounters whose patient is present (all of them
     /// or those of the filter: see ``daysBetweenEncounters(_:all:)``).
     static func encounters(_ rows: RowFilter) -> String {
-        let (filter, all) = (only(rows, in: "e"), rows.isAll)
+        let (filter, all) = (onlyByKeyID(rows, in: "e", of: "current_encounters"), rows.isAll)
         return """
         SELECT x.encounter_id, x.patient_id, x.organization_id, x.provider_id, x.payer_id, x.encounter_class, x.encounter_code,
             x.encounter_description, x.start_at, x.start_date, x.stop_at, x.stop_date, x.base_encounter_cost, x.total_claim_cost,
             x.payer_coverage, x.reason_code, x.reason_description, x.start_age, x.stop_age, x.duration_hours, x.duration_hours / 24.0,
-            g.age_group_id, g.age_group_name, g.age_group_description, x.ingested_at, x.days_between_encounters
+            g.age_group_id, g.age_group_name, g.age_group_description, x.ingested_at, x.days_between_encounters, x.key_id
         FROM (
             SELECT e.encounter_id, e.patient_id, e.organization_id, e.provider_id, e.payer_id, e.class_name AS encounter_class,
                 e.encounter_code, e.encounter_description, e.start_at, substr(e.start_at, 1, 10) AS start_date, e.stop_at,
                 substr(e.stop_at, 1, 10) AS stop_date, e.base_encounter_cost, e.total_claim_cost, e.payer_coverage, e.reason_code,
                 e.reason_description, \(age("p.birth_date", "e.start_at")) AS start_age, \(age("p.birth_date", "e.stop_at")) AS stop_age,
                 \(hours("e.start_at", "e.stop_at")) AS duration_hours, e.ingested_at,
-                \(daysBetweenEncounters("e", all: all)) AS days_between_encounters
+                \(daysBetweenEncounters("e", all: all)) AS days_between_encounters, e.key_id
             FROM current_encounters e JOIN current_patients p ON p.natural_key = e.patient_id
             WHERE \(filter) \(computedOnce)
         ) x
@@ -96,19 +113,20 @@ enum MartQueries {
     }
 
     /// `fact_patient_conditions`: current conditions whose patient is present and whose
-    /// encounter is in `encounterFacts`.
+    /// encounter is in `encounterFacts` (found by its key id: the facts have no index on
+    /// `encounter_id`).
     static func conditions(filter: String, encounterFacts: String) -> String {
         """
         SELECT x.encounter_id, x.condition_code, x.patient_id, x.condition_description, x.condition_description_type, x.start_date,
             x.stop_date, x.start_age, x.stop_age, x.duration_hours, g.age_group_id, g.age_group_name, g.age_group_description,
-            x.encounter_class, x.ingested_at
+            x.encounter_class, x.ingested_at, x.key_id
         FROM (
             SELECT c.encounter_id, c.condition_code, c.patient_id, c.condition_description, c.condition_description_type,
                 c.start_date, c.stop_date, \(age("p.birth_date", "c.start_date")) AS start_age,
                 \(age("p.birth_date", "c.stop_date")) AS stop_age, \(hours("c.start_date", "c.stop_date")) AS duration_hours,
-                f.encounter_class, c.ingested_at
+                f.encounter_class, c.ingested_at, c.key_id
             FROM current_conditions c JOIN current_patients p ON p.natural_key = c.patient_id
-                JOIN \(encounterFacts) f ON f.encounter_id = c.encounter_id
+                JOIN current_encounters e ON e.natural_key = c.encounter_id JOIN \(encounterFacts) f ON f.key_id = e.key_id
             WHERE \(filter) \(computedOnce)
         ) x
         \(ageGroupJoin)
@@ -121,13 +139,13 @@ enum MartQueries {
         SELECT x.patient_medication_id, x.patient_id, x.payer_id, x.encounter_id, x.medication_code, x.medication_description,
             x.base_cost, x.payer_coverage, x.dispenses, x.total_cost, x.start_at, x.start_date, x.stop_at, x.stop_date,
             x.reason_code, x.reason_description, x.start_age, x.stop_age, x.duration_hours, g.age_group_id, g.age_group_name,
-            g.age_group_description, x.ingested_at
+            g.age_group_description, x.ingested_at, x.key_id
         FROM (
             SELECT m.patient_medication_id, m.patient_id, m.payer_id, m.encounter_id, m.medication_code, m.medication_description,
                 m.base_cost, m.payer_coverage, m.dispenses, m.total_cost, m.start_at, substr(m.start_at, 1, 10) AS start_date,
                 m.stop_at, substr(m.stop_at, 1, 10) AS stop_date, m.reason_code, m.reason_description,
                 \(age("p.birth_date", "m.start_at")) AS start_age, \(age("p.birth_date", "m.stop_at")) AS stop_age,
-                \(hours("m.start_at", "m.stop_at")) AS duration_hours, m.ingested_at
+                \(hours("m.start_at", "m.stop_at")) AS duration_hours, m.ingested_at, m.key_id
             FROM current_medications m JOIN current_patients p ON p.natural_key = m.patient_id
             WHERE \(filter) \(computedOnce)
         ) x

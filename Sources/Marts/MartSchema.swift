@@ -8,10 +8,10 @@ public enum MartSchema {
     /// Every migration of a state file that holds marts.
     /// Versions: 1 base tables, 2 current versions and marts, 3 accepted offset gaps, 4 state
     /// properties, 5 dashboard summaries, 6 row-id storage for the large tables, 7 patient days
-    /// keyed by date first, 8 numbered encounter chains.
+    /// keyed by date first, 8 numbered encounter chains, 9 facts stored by key id.
     public static let migrations: [String] = StateSchema.baseMigrations + [
         version2, StateSchema.acceptedGapsMigration, StateSchema.propertiesMigration, ReportSummaries.migration, version6,
-        ReportSummaries.dateFirstPatientDays, EncounterChains.migration,
+        ReportSummaries.dateFirstPatientDays, EncounterChains.migration, version9,
     ]
 
     /// Columns derived once when a record becomes current (spec section 6).
@@ -160,5 +160,67 @@ public enum MartSchema {
         // Dropping the tables dropped their indexes: the same ones again.
         for line in version2.split(separator: "\n") where line.hasPrefix("CREATE INDEX ") { sql += line + "\n" }
         return sql
+    }()
+
+    /// The entities whose current versions have facts, with how a stored fact finds its current
+    /// version (`f` the fact, `c` the current version; by an index of the current table).
+    static let factEntities: [(entity: Entity, mart: MartDefinition, match: String)] = [
+        (.encounters, MartCatalog.encounters, "c.natural_key = f.encounter_id"),
+        (.conditions, MartCatalog.conditions, "c.encounter_id = f.encounter_id AND c.condition_code = f.condition_code"),
+        (.medications, MartCatalog.medications, "c.patient_medication_id = f.patient_medication_id"),
+    ]
+
+    /// Migration 9: each current version of an encounter, condition or medication gets a number,
+    /// `key_id` (an explicit `INTEGER PRIMARY KEY`, so that no copy renumbers it: its old row id),
+    /// kept while its natural key is current; its fact row is stored under that number
+    /// (``MartDefinition/Storage/byKeyID``) and the facts lose their indexes on the grain. Those
+    /// were keyed by random UUIDs, so every batch rewrote nearly every page of them once the state
+    /// outgrew the page cache; fact rows are now found through the current version's key and
+    /// written in key-id order (new ones append). Built from ``version2``'s columns and the
+    /// declarations of this version; a fact without a current version (a merged state file has
+    /// none) gets a number after all the others.
+    static let version9: String = {
+        var sql = ""
+        for (entity, _, _) in factEntities {
+            let table = currentTable(entity)
+            let keyed = createCurrentTable(entity)
+                .replacingOccurrences(of: "CREATE TABLE \(table) (", with: "CREATE TABLE \(table)_v9 (")
+                .replacingOccurrences(of: "natural_key TEXT PRIMARY KEY NOT NULL", with: "key_id INTEGER PRIMARY KEY,\n    natural_key TEXT NOT NULL UNIQUE")
+                .replacingOccurrences(of: ") WITHOUT ROWID;", with: entity == .encounters ? ",\n    chain_id INTEGER\n);" : "\n);")
+            var columns = currentColumns(entity)
+            if entity == .conditions || entity == .medications { columns.append("counted_in_dim") }
+            if entity == .encounters { columns.append("chain_id") }
+            let list = columns.joined(separator: ", ")
+            sql += """
+                \(keyed)
+                INSERT INTO \(table)_v9 (key_id, \(list)) SELECT rowid, \(list) FROM \(table);
+                DROP TABLE \(table);
+                ALTER TABLE \(table)_v9 RENAME TO \(table);
+
+                """
+        }
+        sql += """
+            CREATE INDEX current_encounters_chain ON current_encounters (chain_id, start_at);
+            CREATE INDEX current_conditions_patient ON current_conditions (patient_id);
+            CREATE INDEX current_conditions_encounter ON current_conditions (encounter_id);
+            CREATE INDEX current_medications_patient ON current_medications (patient_id);
+            CREATE INDEX temp_v9_medication_ids ON current_medications (patient_medication_id);
+
+            """
+        for (entity, mart, match) in factEntities {
+            let columns = (mart.columns + mart.internalColumns).joined(separator: ", ")
+            let stored = (mart.columns + mart.internalColumns).map { "f.\($0)" }.joined(separator: ", ")
+            sql += """
+                \(mart.createSQL(table: "\(mart.name)_v9"));
+                INSERT INTO \(mart.name)_v9 (\(columns), key_id)
+                    SELECT \(stored), c.key_id FROM \(mart.name) f JOIN \(currentTable(entity)) c ON \(match);
+                INSERT INTO \(mart.name)_v9 (\(columns))
+                    SELECT \(stored) FROM \(mart.name) f WHERE NOT EXISTS (SELECT 1 FROM \(currentTable(entity)) c WHERE \(match));
+                DROP TABLE \(mart.name);
+                ALTER TABLE \(mart.name)_v9 RENAME TO \(mart.name);
+
+                """
+        }
+        return sql + "DROP INDEX temp_v9_medication_ids;\n"
     }()
 }

@@ -7,9 +7,11 @@ struct BadRequest: Error {
     var message: String
 }
 
-/// Keyset pages of a mart in grain order: `WHERE (grain) > (cursor) ORDER BY grain LIMIT n`,
-/// an index range scan on the mart's primary key, never an OFFSET scan. The cursor is the last
-/// row's grain values, as JSON in base64url.
+/// Keyset pages of a mart in the order of its primary key: `WHERE (key) > (cursor) ORDER BY
+/// key LIMIT n`, a range scan, never an OFFSET scan. The key is the grain, or for the facts
+/// (stored by key id, with no index on the grain: ``MartDefinition/Storage/byKeyID``) their
+/// hidden row id, so their pages come in storage order. The cursor is the last row's key
+/// values, as JSON in base64url.
 enum MartPages {
     static let defaultLimit = 100
     static let maxLimit = 1_000
@@ -17,22 +19,23 @@ enum MartPages {
     /// One page: rows as objects keyed by column name, and the cursor of the next page (nil at
     /// the end). Text (dates, timestamps, exact money) stays text; integers and doubles are numbers.
     static func page(_ db: SQLiteDatabase, _ mart: MartDefinition, limit: Int, after cursor: String?) throws -> (rows: [[String: Any]], next: String?) {
-        let grain = mart.grain.joined(separator: ", ")
-        var sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name)"
+        let key = mart.storage == .byKeyID ? [MartDefinition.keyIDColumn] : mart.grain
+        let keyList = key.joined(separator: ", ")
+        var sql = "SELECT \((mart.columns + mart.storageColumns).joined(separator: ", ")) FROM \(mart.name)"
         var bindings: [SQLiteValue] = []
         if let cursor {
-            bindings = try decode(cursor, count: mart.grain.count)
+            bindings = try decode(cursor, count: key.count)
             let marks = (1...bindings.count).map { "?\($0)" }.joined(separator: ", ")
-            sql += " WHERE (\(grain)) > (\(marks))"
+            sql += " WHERE (\(keyList)) > (\(marks))"
         }
-        sql += " ORDER BY \(grain) LIMIT \(limit + 1)"
+        sql += " ORDER BY \(keyList) LIMIT \(limit + 1)"
         let statement = try db.prepare(sql)
         _ = try statement.bind(bindings)
         var rows = try statement.rows()
         let more = rows.count > limit
         if more { rows.removeLast() }
-        let grainIndexes = mart.grain.map { mart.columns.firstIndex(of: $0)! }
-        let next = more ? try rows.last.map { row in try encode(grainIndexes.map { row[$0] }) } : nil
+        let keyIndexes = key.map { (mart.columns + mart.storageColumns).firstIndex(of: $0)! }
+        let next = more ? try rows.last.map { row in try encode(keyIndexes.map { row[$0] }) } : nil
         return (rows.map { row in Dictionary(uniqueKeysWithValues: zip(mart.columns, row.map(json))) }, next)
     }
 

@@ -65,9 +65,13 @@ struct MartDeclarationTests {
             #expect(!actual.isEmpty, "\(mart.name) is not in the state file")
             let expected = try Self.shape(of: mart.name, in: declared)
             #expect(actual == expected, "\(mart.name): migrated vs declared")
-            #expect(actual.map { String($0.split(separator: " ")[0]) } == mart.columns + mart.internalColumns, "\(mart.name): column order")
-            #expect(Self.hasRowids(mart.name, in: migrated.database) == (mart.storage == .rowid), "\(mart.name): storage")
-            #expect(Self.hasRowids(mart.name, in: declared) == (mart.storage == .rowid), "\(mart.name): declared storage")
+            #expect(actual.map { String($0.split(separator: " ")[0]) } == mart.tableColumns, "\(mart.name): column order")
+            #expect(Self.hasRowids(mart.name, in: migrated.database) == (mart.storage == .byKeyID), "\(mart.name): storage")
+            #expect(Self.hasRowids(mart.name, in: declared) == (mart.storage == .byKeyID), "\(mart.name): declared storage")
+            if mart.storage == .byKeyID {
+                let indexed = try migrated.database.prepare("SELECT count(*) FROM pragma_index_list(?1)").bind(.text(mart.name)).rows()[0][0]
+                #expect(indexed == .integer(0), "\(mart.name): stored by key id, with no index on its grain")
+            }
         }
     }
 
@@ -78,14 +82,14 @@ struct MartDeclarationTests {
         let db = migrated.database
         for mart in MartCatalog.all {
             let batch = try db.prepare(mart.batchSQL(.live))
-            #expect(batch.columnCount == mart.declaredColumns.count, "\(mart.name): batch SQL has \(batch.columnCount) columns")
+            #expect(batch.columnCount == mart.tableColumns.count, "\(mart.name): batch SQL has \(batch.columnCount) columns")
             // The statement that inserts it must be accepted by the table as it is.
             _ = try db.prepare("INSERT INTO \(mart.name) \(mart.batchSQL(.live))")
             switch mart.derivation {
             case .rows:
                 try db.execute("CREATE TEMP TABLE IF NOT EXISTS some_keys (natural_key TEXT PRIMARY KEY)")
                 let some = try #require(mart.rowsSQL(keysIn: "temp.some_keys"))
-                #expect(try db.prepare(some).columnCount == mart.declaredColumns.count, "\(mart.name): SQL for a batch's keys")
+                #expect(try db.prepare(some).columnCount == mart.tableColumns.count, "\(mart.name): SQL for a batch's keys")
                 #expect(mart.combination == nil, "\(mart.name): row-level marts merge as a union")
             case .groups:
                 #expect(mart.rowsSQL(keysIn: "temp.some_keys") == nil)

@@ -5,8 +5,9 @@ import Synthea
 import TestSupport
 import Testing
 
-/// Migrations 6 (row-id storage of the wide tables), 7 (patient days keyed by date first) and
-/// 8 (numbered encounter chains) keep every row of a file built before them.
+/// Migrations 6 (row-id storage of the wide tables), 7 (patient days keyed by date first), 8
+/// (numbered encounter chains) and 9 (facts stored by key id) keep every row of a file built
+/// before them.
 @Suite("State file upgrade")
 struct StorageMigrationTests {
     @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, its encounter chains numbered, with every row kept, and goes on applying")
@@ -72,6 +73,63 @@ struct StorageMigrationTests {
         }
     }
 
+    @Test("a version 8 state file stores its facts by the key ids of their current versions, with no index on their grain, every row kept; a file of facts alone (a merge) keeps them")
+    func upgradesToFactsByKeyID() throws {
+        let seed = DifferentialTests.seeds[0]
+        let context = "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upgrade-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 4, seed: seed)).write(to: directory + "/export")
+        var random = SeededRandom(seed: seed)
+        var stream = try loadVersions(directory + "/export")
+        stream.shuffle(using: &random)
+        let half = stream.count / 2
+        let written = try MartHarness()
+        try written.apply(stream[..<half])
+        let facts = [MartCatalog.encounters, MartCatalog.conditions, MartCatalog.medications]
+        let factSQL = { (mart: MartDefinition) in "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))" }
+
+        for factsAlone in [false, true] {
+            let path = directory + "/state-\(factsAlone).sqlite"
+            let before: [String: [[SQLiteValue]]]
+            var factRows: [String: [[SQLiteValue]]] = [:]
+            do {
+                let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.dropLast()))
+                try Self.copyRows(from: written.path, to: old.database)
+                if factsAlone { try old.database.execute("DELETE FROM current_encounters; DELETE FROM current_conditions; DELETE FROM current_medications") }
+                before = factsAlone ? [:] : try Self.allRows(old.database)
+                for mart in facts { factRows[mart.name] = try old.database.prepare(factSQL(mart)).rows() }
+                #expect(factRows.values.allSatisfy { !$0.isEmpty }, "\(context): a fact table is empty: the test proves nothing")
+                old.database.close()
+            }
+            let upgraded = try StateStore(path: path, migrations: MartSchema.migrations)
+            defer { upgraded.database.close() }
+            let db = upgraded.database
+            for mart in facts {
+                #expect(try db.prepare(factSQL(mart)).rows() == factRows[mart.name], "\(context): the upgrade changed \(mart.name) (facts alone: \(factsAlone))")
+                #expect(try db.prepare("SELECT count(*) FROM pragma_index_list(?1)").bind(.text(mart.name)).rows()[0][0] == .integer(0), "\(context): \(mart.name) indexed")
+            }
+            if factsAlone { continue }
+            #expect(try Self.allRows(db) == before, "\(context): the upgrade changed rows")
+            // Every fact is stored under its current version's key id (the batch definition
+            // derives the key ids too, so `emr verify` holds them), and keeps applying.
+            for comparison in try MartVerifier(database: db).verify() {
+                #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade: \(comparison.examples.joined(separator: "\n"))")
+            }
+            try Self.apply(stream[half...], to: upgraded)
+            for comparison in try MartVerifier(database: db).verify() {
+                #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade and the rest: \(comparison.examples.joined(separator: "\n"))")
+            }
+            let clean = try MartHarness()
+            try clean.apply(stream)
+            for mart in MartCatalog.all {
+                let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
+                #expect(try db.prepare(sql).rows() == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
+            }
+        }
+    }
+
     static func apply(_ versions: ArraySlice<Version>, to store: StateStore) throws {
         let maintainer = try MartMaintainer(database: store.database)
         try store.inBatch { _ in
@@ -104,11 +162,12 @@ struct StorageMigrationTests {
         }
     }
 
-    /// Every row of every wide table, in key order (the columns of version 5: not the chain number).
+    /// Every row of every wide table, in key order (the columns of version 5: not the chain number, not the key id).
     static func allRows(_ database: SQLiteDatabase) throws -> [String: [[SQLiteValue]]] {
         var rows: [String: [[SQLiteValue]]] = [:]
         for table in MartSchema.rowidTables {
-            let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)') WHERE name <> 'chain_id'").rows().compactMap { $0[0].text }
+            let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)') WHERE name NOT IN ('chain_id', 'key_id')").rows()
+                .compactMap { $0[0].text }
             rows[table] = try database.prepare("SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY 1, 2").rows()
         }
         #expect(rows.values.allSatisfy { !$0.isEmpty }, "a wide table is empty: the test proves nothing")
