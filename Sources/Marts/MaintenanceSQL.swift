@@ -75,6 +75,9 @@ extension MartMaintainer {
         })
 
         private static func keys(_ table: String) -> String { "SELECT natural_key FROM \(table)" }
+        /// The key ids of the natural keys in `table` (a work table of `entity`): a statement that
+        /// reads or writes the current versions by them visits their rows in table order.
+        private static func keyIDs(_ table: String, of entity: String) -> String { MartQueries.keyIDs(of: table, in: "current_\(entity)") }
 
         // MARK: Before the current versions are replaced
 
@@ -106,18 +109,18 @@ extension MartMaintainer {
         static let releaseConditionReferences = SQLText("""
             INSERT INTO \(Work.conditionReferences) (sign, condition_code, condition_description, condition_description_type)
             SELECT -1, condition_code, coalesce(condition_description, ''), condition_description_type FROM current_conditions
-            WHERE natural_key IN (\(keys(Work.existing("conditions")))) AND counted_in_dim = 1
+            WHERE key_id IN (\(keyIDs(Work.existing("conditions"), of: "conditions"))) AND counted_in_dim = 1
             """)
         static let uncountConditions = SQLText("""
-            UPDATE current_conditions SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.existing("conditions")))) AND counted_in_dim = 1
+            UPDATE current_conditions SET counted_in_dim = 0 WHERE key_id IN (\(keyIDs(Work.existing("conditions"), of: "conditions"))) AND counted_in_dim = 1
             """)
         static let releaseMedicationReferences = SQLText("""
             INSERT INTO \(Work.medicationReferences) (sign, medication_code, medication_description)
             SELECT -1, medication_code, coalesce(medication_description, '') FROM current_medications
-            WHERE natural_key IN (\(keys(Work.existing("medications")))) AND counted_in_dim = 1
+            WHERE key_id IN (\(keyIDs(Work.existing("medications"), of: "medications"))) AND counted_in_dim = 1
             """)
         static let uncountMedications = SQLText("""
-            UPDATE current_medications SET counted_in_dim = 0 WHERE natural_key IN (\(keys(Work.existing("medications")))) AND counted_in_dim = 1
+            UPDATE current_medications SET counted_in_dim = 0 WHERE key_id IN (\(keyIDs(Work.existing("medications"), of: "medications"))) AND counted_in_dim = 1
             """)
 
         // MARK: After: what depends on the changes
@@ -189,7 +192,7 @@ extension MartMaintainer {
         /// values from the fact row.
         private static func fact(_ mart: MartDefinition, of entity: String,
                                  contributions: (table: String, columns: String, values: String)?) -> FactStatements {
-            let rows = { (keys: String) in "key_id IN (\(MartQueries.keyIDs(of: keys, in: "current_\(entity)")))" }
+            let rows = { (keys: String) in "key_id IN (\(keyIDs(keys, of: entity)))" }
             func contributed(_ sign: Int, _ keys: String) -> SQLText? {
                 contributions.map {
                     SQLText("INSERT INTO \($0.table) (sign, \($0.columns)) SELECT \(sign), \($0.values) FROM \(mart.name) WHERE \(rows(keys))")
@@ -222,7 +225,7 @@ extension MartMaintainer {
         // present (`counted_in_dim` says whether it does).
         private static func uncounted(_ entity: String, as alias: String) -> String {
             """
-            \(alias).natural_key IN (\(keys(Work.rebuilt(entity)))) AND \(alias).counted_in_dim = 0
+            \(alias).key_id IN (\(keyIDs(Work.rebuilt(entity), of: entity))) AND \(alias).counted_in_dim = 0
               AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = \(alias).patient_id)
             """
         }
