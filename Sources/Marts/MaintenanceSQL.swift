@@ -13,14 +13,15 @@ extension MartMaintainer {
             static func changed(_ entity: String) -> String { "temp.batch_changed_\(entity)" }
             /// Those of them that had a stored version (only they have old state to read or retract).
             static func existing(_ entity: String) -> String { "temp.batch_existing_\(entity)" }
-            /// Natural keys of the facts to rebuild, per fact entity.
+            /// Key ids (``MartDefinition/keyIDColumn``) of the facts to rebuild, per fact entity:
+            /// every later statement reads the current versions and facts by them, in table order.
             static func rebuilt(_ entity: String) -> String { "temp.batch_rebuilt_\(entity)" }
             /// Those of them that may have a fact row to retract (not a key new in this batch).
             static func retracted(_ entity: String) -> String { "temp.batch_retracted_\(entity)" }
             static let previousPatients = "temp.batch_previous_patients"
             /// Patients whose facts all change: new ones, and those whose birth date changed.
             static let refreshedPatients = "temp.batch_refreshed_patients"
-            /// Encounters whose previous encounter may have changed (only their days between do).
+            /// Encounters whose previous encounter may have changed (only their days between do), by key id.
             static let successors = "temp.batch_successors"
             static let encounterContributions = "temp.batch_encounter_contributions"
             static let medicationContributions = "temp.batch_medication_contributions"
@@ -30,16 +31,18 @@ extension MartMaintainer {
             static let entities = ["patients", "organizations", "providers", "encounters", "conditions", "medications"]
             static let facts = ["encounters", "conditions", "medications"]
 
-            static var keyTables: [String] {
-                entities.map(changed) + facts.map(existing) + facts.map(rebuilt) + facts.map(retracted) + [refreshedPatients, successors]
-            }
+            /// The tables of natural keys...
+            static var keyTables: [String] { entities.map(changed) + facts.map(existing) + [refreshedPatients] }
+            /// ...and of key ids.
+            static var keyIDTables: [String] { facts.map(rebuilt) + facts.map(retracted) + [successors] }
             static var all: [String] {
-                keyTables + [previousPatients, encounterContributions, medicationContributions, conditionReferences, medicationReferences]
+                keyTables + keyIDTables + [previousPatients, encounterContributions, medicationContributions, conditionReferences, medicationReferences]
             }
 
             /// `CREATE TEMP TABLE` for every table (where they live: `temp_store`, set by the caller).
             static let create: String = {
                 var sql = keyTables.map { "CREATE TEMP TABLE IF NOT EXISTS \(bare($0)) (natural_key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;" }
+                sql += keyIDTables.map { "CREATE TEMP TABLE IF NOT EXISTS \(bare($0)) (key_id INTEGER PRIMARY KEY);" }
                 sql += [
                     "CREATE TEMP TABLE IF NOT EXISTS \(bare(previousPatients)) (natural_key TEXT PRIMARY KEY NOT NULL, existed INTEGER NOT NULL, birth_date TEXT) WITHOUT ROWID;",
                     """
@@ -75,6 +78,7 @@ extension MartMaintainer {
         })
 
         private static func keys(_ table: String) -> String { "SELECT natural_key FROM \(table)" }
+        private static func keyIDs(_ table: String) -> String { "SELECT key_id FROM \(table)" }
         /// The key ids of the natural keys in `table` (a work table of `entity`): a statement that
         /// reads or writes the current versions by them visits their rows in table order.
         private static func keyIDs(_ table: String, of entity: String) -> String { MartQueries.keyIDs(of: table, in: "current_\(entity)") }
@@ -87,8 +91,8 @@ extension MartMaintainer {
         /// one) and after (every new place).
         private static func chainSuccessors(of encounters: String) -> SQLText {
             SQLText("""
-                INSERT OR IGNORE INTO \(Work.successors)
-                SELECT n.natural_key FROM \(encounters) k
+                INSERT OR IGNORE INTO \(Work.successors) (key_id)
+                SELECT n.key_id FROM \(encounters) k
                     CROSS JOIN current_encounters e ON e.natural_key = k.natural_key
                     CROSS JOIN current_encounters n ON n.chain_id = e.chain_id
                         AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.chain_id = e.chain_id AND o.start_at > e.start_at)
@@ -137,10 +141,11 @@ extension MartMaintainer {
             """)
 
         /// At each write: every fact of a changed record goes to the facts to rebuild and, unless
-        /// it is a key new in the batch so far (which has no fact yet), to the facts to retract.
+        /// it is a key new in the batch so far (which has no fact yet), to the facts to retract
+        /// (by key id: each key is looked up once, in key order).
         static let collectChanged: [SQLText] = Work.facts.flatMap { fact in
-            ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) \(keys(Work.changed(fact)))",
-             "INSERT OR IGNORE INTO \(Work.retracted(fact)) \(keys(Work.existing(fact)))"]
+            ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) (key_id) \(keyIDs(Work.changed(fact), of: fact))",
+             "INSERT OR IGNORE INTO \(Work.retracted(fact)) (key_id) \(keyIDs(Work.existing(fact), of: fact))"]
         }.map(SQLText.init)
 
         /// When the batch ends, in order: every fact of a refreshed patient, the conditions of the
@@ -148,18 +153,21 @@ extension MartMaintainer {
         /// encounters after a changed one in its chain (their conditions do not change).
         static let collectDependents: [SQLText] = {
             let ofRefreshedPatients = { (fact: String, alias: String) in
-                "SELECT \(alias).natural_key FROM \(Work.refreshedPatients) r CROSS JOIN current_\(fact) \(alias) ON \(alias).patient_id = r.natural_key"
+                "SELECT \(alias).key_id FROM \(Work.refreshedPatients) r CROSS JOIN current_\(fact) \(alias) ON \(alias).patient_id = r.natural_key"
             }
             // A patient's encounters through its chains (every staged encounter has one: its
             // patient, organization and class are required), by the chains' numbers.
             let encountersOfRefreshedPatients = """
-                SELECT e.natural_key FROM \(Work.refreshedPatients) r CROSS JOIN encounter_chains h ON h.patient_id = r.natural_key
+                SELECT e.key_id FROM \(Work.refreshedPatients) r CROSS JOIN encounter_chains h ON h.patient_id = r.natural_key
                     CROSS JOIN current_encounters e ON e.chain_id = h.chain_id
                 """
             // A condition fact joins its encounter's fact: an encounter new in this batch has
             // none, so neither have its conditions.
             let conditionsOf = { (encounters: String) in
-                "SELECT c.natural_key FROM \(encounters) k CROSS JOIN current_conditions c ON c.encounter_id = k.natural_key"
+                """
+                SELECT c.key_id FROM \(encounters) k CROSS JOIN current_encounters e ON e.key_id = k.key_id
+                    CROSS JOIN current_conditions c ON c.encounter_id = e.natural_key
+                """
             }
             let statements: [String] = both("encounters", encountersOfRefreshedPatients)
                 + ["INSERT OR IGNORE INTO \(Work.rebuilt("conditions")) \(conditionsOf(Work.rebuilt("encounters")))",
@@ -167,9 +175,9 @@ extension MartMaintainer {
                 + both("conditions", ofRefreshedPatients("conditions", "c")) + both("medications", ofRefreshedPatients("medications", "m"))
             return statements.map(SQLText.init)
         }()
-        static let addSuccessors = both("encounters", keys(Work.successors)).map(SQLText.init)
+        static let addSuccessors = both("encounters", keyIDs(Work.successors)).map(SQLText.init)
 
-        /// Inserts the keys `select` yields into both the facts to rebuild and to retract.
+        /// Inserts the key ids `select` yields into both the facts to rebuild and to retract.
         private static func both(_ fact: String, _ select: String) -> [String] {
             ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) \(select)", "INSERT OR IGNORE INTO \(Work.retracted(fact)) \(select)"]
         }
@@ -187,12 +195,12 @@ extension MartMaintainer {
             let insert: SQLText
         }
 
-        /// `rows(keys)`: the condition selecting the fact rows of the natural keys in table
-        /// `keys` (by their key ids); `contributions`: the contribution table, its columns after `sign`, and their
+        /// `rows(keys)`: the condition selecting the fact rows of the key ids in table `keys`;
+        /// `contributions`: the contribution table, its columns after `sign`, and their
         /// values from the fact row.
         private static func fact(_ mart: MartDefinition, of entity: String,
                                  contributions: (table: String, columns: String, values: String)?) -> FactStatements {
-            let rows = { (keys: String) in "key_id IN (\(keyIDs(keys, of: entity)))" }
+            let rows = { (keys: String) in "key_id IN (\(keyIDs(keys)))" }
             func contributed(_ sign: Int, _ keys: String) -> SQLText? {
                 contributions.map {
                     SQLText("INSERT INTO \($0.table) (sign, \($0.columns)) SELECT \(sign), \($0.values) FROM \(mart.name) WHERE \(rows(keys))")
@@ -201,7 +209,7 @@ extension MartMaintainer {
             return FactStatements(
                 retracted: contributed(-1, Work.retracted(entity)), applied: contributed(1, Work.rebuilt(entity)),
                 delete: SQLText("DELETE FROM \(mart.name) WHERE \(rows(Work.retracted(entity)))"),
-                insert: SQLText("INSERT INTO \(mart.name) \(mart.rowsSQL(keysIn: Work.rebuilt(entity))!)"))
+                insert: SQLText("INSERT INTO \(mart.name) \(mart.rowsSQL(keyIDsIn: Work.rebuilt(entity))!)"))
         }
 
         /// Encounter facts; what one adds to the aggregates: the readmission flag as in
@@ -225,7 +233,7 @@ extension MartMaintainer {
         // present (`counted_in_dim` says whether it does).
         private static func uncounted(_ entity: String, as alias: String) -> String {
             """
-            \(alias).key_id IN (\(keyIDs(Work.rebuilt(entity), of: entity))) AND \(alias).counted_in_dim = 0
+            \(alias).key_id IN (\(keyIDs(Work.rebuilt(entity)))) AND \(alias).counted_in_dim = 0
               AND EXISTS (SELECT 1 FROM current_patients p WHERE p.natural_key = \(alias).patient_id)
             """
         }

@@ -105,6 +105,13 @@ public struct MartDefinition: Sendable, Hashable {
         return nil
     }
 
+    /// The rows of a fact (``Storage/byKeyID``) whose key ids are listed in `table` (a
+    /// one-column table of `key_id`s); nil for any other mart.
+    func rowsSQL(keyIDsIn table: String, _ inputs: MartInputs = .live) -> String? {
+        if storage == .byKeyID, case .rows(let select) = derivation { return select(.keyIDsIn(table), inputs) }
+        return nil
+    }
+
     /// How partial rows of one group combine: nil when a mart's rows are disjoint across
     /// partial copies (a union), else each non-grain column's SQL aggregate.
     var combination: [String: String]? {
@@ -122,6 +129,8 @@ enum RowFilter: Sendable {
     case all
     /// Those whose natural key is in the one-column table named (`natural_key`).
     case keysIn(String)
+    /// Those whose key id is in the one-column table named (`key_id`): facts only.
+    case keyIDsIn(String)
 
     var isAll: Bool {
         if case .all = self { true } else { false }

@@ -47,6 +47,7 @@ enum MartQueries {
         switch filter {
         case .all: "1"
         case .keysIn(let table): "\(alias.map { "\($0)." } ?? "")natural_key IN (SELECT natural_key FROM \(table))"
+        case .keyIDsIn: preconditionFailure("only the facts have key ids")
         }
     }
 
@@ -64,6 +65,7 @@ enum MartQueries {
         switch filter {
         case .all: "1"
         case .keysIn(let keys): "\(alias).key_id IN (\(keyIDs(of: keys, in: table)))"
+        case .keyIDsIn(let keyIDs): "\(alias).key_id IN (SELECT key_id FROM \(keyIDs))"
         }
     }
 

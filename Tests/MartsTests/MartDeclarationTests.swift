@@ -90,6 +90,13 @@ struct MartDeclarationTests {
                 try db.execute("CREATE TEMP TABLE IF NOT EXISTS some_keys (natural_key TEXT PRIMARY KEY)")
                 let some = try #require(mart.rowsSQL(keysIn: "temp.some_keys"))
                 #expect(try db.prepare(some).columnCount == mart.tableColumns.count, "\(mart.name): SQL for a batch's keys")
+                if mart.storage == .byKeyID {
+                    try db.execute("CREATE TEMP TABLE IF NOT EXISTS some_key_ids (key_id INTEGER PRIMARY KEY)")
+                    let byID = try #require(mart.rowsSQL(keyIDsIn: "temp.some_key_ids"))
+                    #expect(try db.prepare(byID).columnCount == mart.tableColumns.count, "\(mart.name): SQL for a batch's key ids")
+                } else {
+                    #expect(mart.rowsSQL(keyIDsIn: "temp.some_key_ids") == nil, "\(mart.name) has no key ids")
+                }
                 #expect(mart.combination == nil, "\(mart.name): row-level marts merge as a union")
             case .groups:
                 #expect(mart.rowsSQL(keysIn: "temp.some_keys") == nil)
