@@ -12,15 +12,8 @@ import Testing
 struct StorageMigrationTests {
     @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, its encounter chains numbered, with every row kept, and goes on applying")
     func upgradesToRowidStorage() throws {
-        let seed = DifferentialTests.seeds[0]
-        let context = "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upgrade-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (directory, stream, context) = try Self.shuffledExport()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 4, seed: seed)).write(to: directory + "/export")
-        var random = SeededRandom(seed: seed)
-        var stream = try loadVersions(directory + "/export")
-        stream.shuffle(using: &random)
         let half = stream.count / 2
 
         // Version 5: the tables as migration 2 made them (WITHOUT ROWID), with the rows an emr
@@ -75,15 +68,8 @@ struct StorageMigrationTests {
 
     @Test("a version 8 state file stores its facts by the key ids of their current versions, with no index on their grain, every row kept; a file of facts alone (a merge) keeps them")
     func upgradesToFactsByKeyID() throws {
-        let seed = DifferentialTests.seeds[0]
-        let context = "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))"
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upgrade-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let (directory, stream, context) = try Self.shuffledExport()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 4, seed: seed)).write(to: directory + "/export")
-        var random = SeededRandom(seed: seed)
-        var stream = try loadVersions(directory + "/export")
-        stream.shuffle(using: &random)
         let half = stream.count / 2
         let written = try MartHarness()
         try written.apply(stream[..<half])
@@ -128,6 +114,19 @@ struct StorageMigrationTests {
                 #expect(try db.prepare(sql).rows() == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
             }
         }
+    }
+
+    /// A new directory with a generated export of 30 patients, its records in a shuffled order,
+    /// and the seed to print on failure.
+    static func shuffledExport() throws -> (directory: String, stream: [Version], context: String) {
+        let seed = DifferentialTests.seeds[0]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("upgrade-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 30, organizations: 4, seed: seed)).write(to: directory + "/export")
+        var random = SeededRandom(seed: seed)
+        var stream = try loadVersions(directory + "/export")
+        stream.shuffle(using: &random)
+        return (directory, stream, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
     }
 
     static func apply(_ versions: ArraySlice<Version>, to store: StateStore) throws {
