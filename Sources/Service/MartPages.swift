@@ -25,6 +25,9 @@ enum MartPages {
         var bindings: [SQLiteValue] = []
         if let cursor {
             bindings = try decode(cursor, count: key.count)
+            if mart.storage == .byKeyID, !bindings.allSatisfy({ if case .integer = $0 { true } else { false } }) {
+                throw BadRequest(message: "after: not a cursor of this mart (its pages go by row number: use the `next` value of the previous page)")
+            }
             let marks = (1...bindings.count).map { "?\($0)" }.joined(separator: ", ")
             sql += " WHERE (\(keyList)) > (\(marks))"
         }

@@ -218,6 +218,7 @@ struct HTTPServiceTests {
         for (path, expected) in [("/api/v1/marts/no_such_mart", 404), ("/nowhere", 404), ("/api/v1/marts/dim_patients?limit=0", 400),
                                  ("/api/v1/marts/dim_patients?limit=1001", 400), ("/api/v1/marts/dim_patients?limit=x", 400),
                                  ("/api/v1/marts/dim_patients?after=bm90LWEtY3Vyc29y", 400), ("/api/v1/marts/dim_patients?after=%25%25", 400),
+                                 ("/api/v1/marts/fact_patient_encounters?after=WyJhYmMiXQ", 400),
                                  ("/api/v1/quarantine?limit=-3", 400), ("/api/v1/report?from=2015-02-30", 400), ("/api/v1/report?to=2020-1-5", 400)] {
             let reply = try await Self.get(base + path, token: token)
             #expect(reply.status == expected && reply.json["error"] is String, "\(path): \(reply.status) \(reply.text)")
