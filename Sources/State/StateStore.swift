@@ -71,6 +71,15 @@ public final class StateStore {
         try StateSchema.checkIdentity(database)
     }
 
+    /// The schema version (`PRAGMA user_version`) of the file at `path`, read without writing
+    /// anything; nil when there is no file yet.
+    public static func schemaVersion(at path: String) throws -> Int? {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 else { return nil }
+        let database = try SQLiteDatabase(path: path, readOnly: true)
+        defer { database.close() }
+        return Int(try database.scalar("PRAGMA user_version")?.int ?? 0)
+    }
+
     /// Opens an existing state file for reading only (exports, verification); never writes.
     public init(readingExisting path: String, migrations: [String] = StateSchema.baseMigrations) throws {
         guard FileManager.default.fileExists(atPath: path) else {
