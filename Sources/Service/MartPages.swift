@@ -21,7 +21,8 @@ enum MartPages {
     static func page(_ db: SQLiteDatabase, _ mart: MartDefinition, limit: Int, after cursor: String?) throws -> (rows: [[String: Any]], next: String?) {
         let key = mart.storage == .byKeyID ? [MartDefinition.keyIDColumn] : mart.grain
         let keyList = key.joined(separator: ", ")
-        var sql = "SELECT \((mart.columns + mart.storageColumns).joined(separator: ", ")) FROM \(mart.name)"
+        let selected = mart.columns + mart.storageColumns
+        var sql = "SELECT \(selected.joined(separator: ", ")) FROM \(mart.name)"
         var bindings: [SQLiteValue] = []
         if let cursor {
             bindings = try decode(cursor, count: key.count)
@@ -37,7 +38,7 @@ enum MartPages {
         var rows = try statement.rows()
         let more = rows.count > limit
         if more { rows.removeLast() }
-        let keyIndexes = key.map { (mart.columns + mart.storageColumns).firstIndex(of: $0)! }
+        let keyIndexes = key.map { selected.firstIndex(of: $0)! }
         let next = more ? try rows.last.map { row in try encode(keyIndexes.map { row[$0] }) } : nil
         return (rows.map { row in Dictionary(uniqueKeysWithValues: zip(mart.columns, row.map(json))) }, next)
     }

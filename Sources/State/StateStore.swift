@@ -65,19 +65,22 @@ public final class StateStore {
     /// Refuses, without creating or writing anything, a path whose existing file is not an emr
     /// state file (another application's database, or not a database at all).
     public static func checkOwnable(_ path: String) throws {
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 else { return }
-        let database = try SQLiteDatabase(path: path, readOnly: true)
-        defer { database.close() }
-        try StateSchema.checkIdentity(database)
+        try readingFile(at: path) { try StateSchema.checkIdentity($0) }
     }
 
     /// The schema version (`PRAGMA user_version`) of the file at `path`, read without writing
     /// anything; nil when there is no file yet.
     public static func schemaVersion(at path: String) throws -> Int? {
+        try readingFile(at: path) { Int(try $0.scalar("PRAGMA user_version")?.int ?? 0) }
+    }
+
+    /// `body` on a read-only connection to the file at `path`, closed after; nil when there is
+    /// no file or an empty one (nothing is created).
+    private static func readingFile<T>(at path: String, _ body: (SQLiteDatabase) throws -> T) throws -> T? {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 else { return nil }
         let database = try SQLiteDatabase(path: path, readOnly: true)
         defer { database.close() }
-        return Int(try database.scalar("PRAGMA user_version")?.int ?? 0)
+        return try body(database)
     }
 
     /// Opens an existing state file for reading only (exports, verification); never writes.

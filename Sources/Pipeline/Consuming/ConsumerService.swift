@@ -253,7 +253,7 @@ public final class ConsumerService {
                                          deadLetters: deadLetters, beforeCommit: commitHold.map { $0.beforeCommit })
         let upgrading = olderStateFiles()
         if !upgrading.isEmpty {
-            logger.notice("upgrading \(upgrading.joined(separator: ", ")) to state schema version \(MartSchema.migrations.count) (once; it rewrites the largest tables: about 7 s for a 500 MB file)")
+            logger.notice("upgrading \(upgrading.joined(separator: ", ")) to state schema version \(MartSchema.migrations.count) (once; it can take a while on a large file)")
         }
         let started = ContinuousClock.now
         let session: StateSession = options.stateDirectory
