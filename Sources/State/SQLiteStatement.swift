@@ -72,7 +72,14 @@ public final class SQLiteStatement {
         case .null: rc = sqlite3_bind_null(raw, index)
         case .integer(let v): rc = sqlite3_bind_int64(raw, index, v)
         case .real(let v): rc = sqlite3_bind_double(raw, index, v)
-        case .text(let v): rc = sqlite3_bind_text(raw, index, v, -1, transient)
+        case .text(var v):
+            // Straight from the string's UTF-8 (passing the String itself would copy it into a
+            // temporary C string first), up to a NUL as before; an empty one binds '', not NULL.
+            rc = v.withUTF8 { text in
+                let count = text.firstIndex(of: 0) ?? text.count
+                guard let bytes = text.baseAddress, count > 0 else { return sqlite3_bind_text(raw, index, "", 0, transient) }
+                return sqlite3_bind_text(raw, index, UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self), Int32(count), transient)
+            }
         case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), transient) }
         }
         if rc != SQLITE_OK { throw failure(rc) }
