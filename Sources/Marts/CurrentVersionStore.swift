@@ -11,8 +11,10 @@ struct CurrentVersionStore {
 
     /// The stored version's position, nil when the key is new.
     func position(of entity: Entity, key: String) throws -> SourcePosition? {
-        guard let row = try database.prepare(Self.positionSQL[entity]!).bind(.text(key)).rows().first else { return nil }
-        return SourcePosition(topic: row[0].text ?? "", partition: Int32(row[1].int ?? 0), offset: row[2].int ?? 0, ingestedMs: row[3].int ?? 0)
+        try database.prepare(Self.positionSQL[entity]!).bind(.text(key)).firstRow { row in
+            SourcePosition(topic: row.value(0).text ?? "", partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2),
+                           ingestedMs: row.integer(3))
+        }
     }
 
     /// Inserts or replaces the current version (dimension reference flags are kept); an

@@ -125,6 +125,16 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Column `index` of the current row as an integer (0 for NULL), without building a value.
+    public func integer(_ index: Int) -> Int64 { sqlite3_column_int64(raw, Int32(index)) }
+
+    /// The first row as `read` takes it from the statement (nil when there is none), without
+    /// building an array of values; the statement is reset.
+    public func firstRow<T>(_ read: (SQLiteStatement) throws -> T) throws -> T? {
+        defer { reset() }
+        return try step() ? read(self) : nil
+    }
+
     /// The first column of the first row (nil when there is none); the statement is reset.
     public func firstValue() throws(StateError) -> SQLiteValue? {
         defer { reset() }

@@ -21,6 +21,21 @@ struct StateStoreTests {
         #expect(try reopened.storedOffsets() == ["t": [1: 42]])
     }
 
+    @Test("text binds as given: empty is '' (not NULL), non-ASCII and long text round trip, a NUL ends it as before")
+    func textBinding() throws {
+        let store = try StateStore(path: tempPath())
+        let long = String(repeating: "é🩺x", count: 500)
+        for (given, stored) in [("", ""), ("a", "a"), ("Zoë 🏥", "Zoë 🏥"), (long, long), ("before\u{0}after", "before")] {
+            let row = try store.database.prepare("SELECT typeof(?1), ?1, length(CAST(?1 AS BLOB))").bind(.text(given)).firstRow { row in
+                (row.value(0).text, row.value(1).text, row.integer(2))
+            }
+            #expect(row?.0 == "text", "\(given.debugDescription)")
+            #expect(row?.1 == stored, "\(given.debugDescription)")
+            #expect(row?.2 == Int64(stored.utf8.count), "\(given.debugDescription)")
+        }
+        #expect(try store.database.prepare("SELECT 1 WHERE 0").firstRow { $0.integer(0) } == nil)
+    }
+
     @Test("a batch that fails leaves nothing behind; one that succeeds keeps everything")
     func batchAtomicity() throws {
         let path = tempPath()

@@ -40,6 +40,16 @@ struct StagingAndGeneratorTests {
         #expect((FieldParser.parse(text, as: type) != nil) == valid, "\(text) as \(type)")
     }
 
+    @Test("an entity's ordinal is its place among allCases, and orders and hashes it")
+    func entityOrdinal() {
+        for (index, entity) in Entity.allCases.enumerated() {
+            #expect(entity.ordinal == index, "\(entity)")
+            #expect(Set(Entity.allCases).contains(entity))
+        }
+        #expect(Entity.allCases.sorted() == Entity.allCases)
+        #expect(Set(Entity.allCases).count == Entity.allCases.count)
+    }
+
     @Test("timestamps normalise to UTC")
     func timestampNormalisation() {
         #expect(CivilTime.parseInstant("2019-02-17T12:08:38+02:00") == CivilTime.parseInstant("2019-02-17T10:08:38Z"))

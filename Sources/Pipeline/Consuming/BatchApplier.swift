@@ -2,6 +2,7 @@ import Kafka
 import Marts
 import Staging
 import State
+import Synthea
 
 /// What one batch did.
 public struct BatchOutcome: Sendable, Equatable {
@@ -109,6 +110,8 @@ public final class BatchApplier {
     /// be released once applied, so a large batch read in pieces holds one piece at a time.
     public func apply(_ messages: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]? = { nil }) throws -> BatchOutcome {
         var outcome = BatchOutcome()
+        // Applied and unchanged records per entity (by ordinal), into `outcome.byEntity` at the end.
+        var perEntity = [EntityOutcome](repeating: EntityOutcome(), count: Entity.allCases.count)
         let committed = book.all  // one lock per batch, not per message
         var refused: [DeadLetter] = []
         func refuse(_ message: ConsumedMessage, stage: RefusalStage, reasons: [String]) throws {
@@ -147,11 +150,11 @@ public final class BatchApplier {
                     let entity = version.entity, position = version.position
                     if try maintainer.apply(version) == .applied {
                         outcome.applied += 1
-                        outcome.byEntity[entity.rawValue, default: EntityOutcome()].applied += 1
+                        perEntity[entity.ordinal].applied += 1
                         outcome.newestIngestedMs = max(outcome.newestIngestedMs ?? position.ingestedMs, position.ingestedMs)
                     } else {
                         outcome.stale += 1
-                        outcome.byEntity[entity.rawValue, default: EntityOutcome()].unchanged += 1
+                        perEntity[entity.ordinal].unchanged += 1
                     }
                 }
             }
@@ -164,6 +167,9 @@ public final class BatchApplier {
             try maintainer.batch {
                 try applyPiece(messages)
                 while let piece = try more() { try applyPiece(piece) }
+            }
+            for entity in Entity.allCases where perEntity[entity.ordinal] != EntityOutcome() {
+                outcome.byEntity[entity.rawValue, default: EntityOutcome()] = outcome.byEntity[entity.rawValue, default: EntityOutcome()] + perEntity[entity.ordinal]
             }
             // Mart maintenance: the records' statements and the batch's aggregate changes (with
             // any wait for the preparation; decoding and staging overlap it).

@@ -15,7 +15,21 @@ public enum Entity: String, Sendable, CaseIterable, Hashable, Comparable {
     /// The file of an export that holds this entity.
     public var fileName: String { "\(rawValue).csv" }
 
-    public static func < (a: Entity, b: Entity) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// The entity's place among ``allCases``.
+    public var ordinal: Int {
+        switch self {
+        case .organizations: 0
+        case .providers: 1
+        case .patients: 2
+        case .encounters: 3
+        case .conditions: 4
+        case .medications: 5
+        }
     }
+
+    public static func < (a: Entity, b: Entity) -> Bool { a.ordinal < b.ordinal }
+
+    /// By ordinal: a raw-valued enum would otherwise hash its name's text, and entities key
+    /// dictionaries read for every record the consumer applies.
+    public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
 }

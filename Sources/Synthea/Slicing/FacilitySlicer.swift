@@ -210,7 +210,7 @@ public final class FacilitySlicer {
 
     private func emit(_ entity: Entity, facility: Int, line: Int, time: Int64?, encounter: String, payload: [UInt8],
                       into events: ExternalSorter, summary: inout SliceSummary) throws {
-        let rank = UInt8(Entity.allCases.firstIndex(of: entity)!)
+        let rank = UInt8(entity.ordinal)
         let sortKey = key { k in
             switch options.order {
             case .eventTime:

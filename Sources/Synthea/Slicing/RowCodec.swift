@@ -27,7 +27,7 @@ enum RowCodec {
         return out
     }
 
-    private static func rank(_ entity: Entity) -> UInt8 { UInt8(Entity.allCases.firstIndex(of: entity)!) }
+    private static func rank(_ entity: Entity) -> UInt8 { UInt8(entity.ordinal) }
 
     /// What precedes the values: the entity's rank, line, event time and facility.
     private static func appendPlace(_ rank: UInt8, line: Int, eventTime: Int64?, facility: Int, to out: inout [UInt8]) {
