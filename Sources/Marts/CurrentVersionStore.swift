@@ -9,33 +9,60 @@ import Synthea
 struct CurrentVersionStore {
     let database: SQLiteDatabase
 
-    /// The stored version's position, nil when the key is new.
-    func position(of entity: Entity, key: String) throws -> SourcePosition? {
-        try database.prepare(Self.positionSQL[entity]!).bind(.text(key)).firstRow { row in
-            SourcePosition(topic: row.value(0).text ?? "", partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2),
-                           ingestedMs: row.integer(3))
+    /// The stored version of a key: where it came from, and its key id (``hasKeyIDs``; 0 for
+    /// the other entities).
+    struct Stored {
+        let position: SourcePosition
+        let keyID: Int64
+    }
+
+    /// Whether the entity's current versions are numbered by `key_id` (those with facts).
+    static func hasKeyIDs(_ entity: Entity) -> Bool { MartSchema.factEntities.contains { $0.entity == entity } }
+
+    /// The stored version, nil when the key is new.
+    func stored(_ entity: Entity, key: String) throws -> Stored? {
+        try database.prepare(Self.storedSQL[entity.ordinal]).bind(.text(key)).firstRow { row in
+            Stored(position: SourcePosition(topic: row.value(0).text ?? "", partition: Int32(truncatingIfNeeded: row.integer(1)),
+                                            offset: row.integer(2), ingestedMs: row.integer(3)),
+                   keyID: row.integer(4))
         }
     }
 
     /// Inserts or replaces the current version (dimension reference flags are kept); an
     /// encounter with the number of its chain (``EncounterChains``), bound after its values.
-    func write(_ version: CurrentVersion) throws {
-        let upsert = try database.prepare(Self.upsertSQL[version.entity]!).bind(version.row)
+    /// Returns the version's key id (0 for an entity without: ``hasKeyIDs``): `storedKeyID`
+    /// when the key had a stored version, else the row id its insert gave.
+    @discardableResult
+    func write(_ version: CurrentVersion, storedKeyID: Int64?) throws -> Int64 {
+        let upsert = try database.prepare(Self.upsertSQL[version.entity.ordinal]).bind(version.row)
         if version.entity == .encounters {
             let chain = try EncounterChains.number(of: Self.chainColumns.map { version.row[$0] }, in: database)
             try upsert.bind(chain, at: version.row.count + 1)
         }
+        let before = database.lastInsertedRowID
         try upsert.run()
+        guard Self.hasKeyIDs(version.entity) else { return 0 }
+        if let storedKeyID { return storedKeyID }
+        // A new key: the insert's row id. (Unchanged would mean the upsert updated a row after
+        // all, or the new id equals the last one by chance: then the key is looked up.)
+        let inserted = database.lastInsertedRowID
+        if inserted != before { return inserted }
+        return try stored(version.entity, key: version.naturalKey)?.keyID ?? 0
     }
 
     /// Where an encounter's chain columns are among its values.
     private static let chainColumns: [Int] = EncounterChains.columns.map { MartSchema.currentColumns(.encounters).firstIndex(of: $0)! }
 
-    private static let positionSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
-        (entity, SQLText("SELECT source_topic, source_partition, source_offset, ingested_ms FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1"))
-    })
+    /// By ``Entity/ordinal``.
+    private static let storedSQL: [SQLText] = Entity.allCases.map { entity in
+        SQLText("""
+            SELECT source_topic, source_partition, source_offset, ingested_ms, \(hasKeyIDs(entity) ? "key_id" : "0")
+            FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1
+            """)
+    }
 
-    private static let upsertSQL: [Entity: SQLText] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in
+    /// By ``Entity/ordinal``.
+    private static let upsertSQL: [SQLText] = Entity.allCases.map { entity in
         var columns = MartSchema.currentColumns(entity)
         var placeholders = (1...columns.count).map { "?\($0)" }
         if entity == .encounters {
@@ -43,11 +70,11 @@ struct CurrentVersionStore {
             placeholders.append("?\(columns.count)")
         }
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        return (entity, SQLText("""
+        return SQLText("""
             INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", ")))
             ON CONFLICT (natural_key) DO UPDATE SET \(updates)
-            """))
-    })
+            """)
+    }
 
     /// Values in the order of ``MartSchema/currentColumns(_:)``.
     static func values(of record: StagedRecord, at position: SourcePosition) -> [SQLiteValue] {

@@ -1,4 +1,5 @@
 import State
+import Synthea
 
 extension MartMaintainer {
     /// The statements of set-based maintenance, prepared once per connection: each works on
@@ -9,9 +10,12 @@ extension MartMaintainer {
     enum SQL {
         /// The temporary tables of a batch, emptied before and after each (``clear``).
         enum Work {
-            /// Natural keys of the current versions the batch replaces or adds, per entity.
+            /// The current versions one write replaces or adds, per entity: natural keys, or the
+            /// key ids (``MartDefinition/keyIDColumn``) of the fact entities (``facts``), which
+            /// the writer knows without looking their keys up.
             static func changed(_ entity: String) -> String { "temp.batch_changed_\(entity)" }
-            /// Those of them that had a stored version (only they have old state to read or retract).
+            /// Key ids of those of them that had a stored version (only they have old state to
+            /// read or retract), per fact entity.
             static func existing(_ entity: String) -> String { "temp.batch_existing_\(entity)" }
             /// Key ids (``MartDefinition/keyIDColumn``) of the facts to rebuild, per fact entity:
             /// every later statement reads the current versions and facts by them, in table order.
@@ -32,9 +36,9 @@ extension MartMaintainer {
             static let facts = ["encounters", "conditions", "medications"]
 
             /// The tables of natural keys...
-            static var keyTables: [String] { entities.map(changed) + facts.map(existing) + [refreshedPatients] }
+            static var keyTables: [String] { entities.filter { !facts.contains($0) }.map(changed) + [refreshedPatients] }
             /// ...and of key ids.
-            static var keyIDTables: [String] { facts.map(rebuilt) + facts.map(retracted) + [successors] }
+            static var keyIDTables: [String] { facts.map(changed) + facts.map(existing) + facts.map(rebuilt) + facts.map(retracted) + [successors] }
             static var all: [String] {
                 keyTables + keyIDTables + [previousPatients, encounterContributions, medicationContributions, conditionReferences, medicationReferences]
             }
@@ -70,18 +74,20 @@ extension MartMaintainer {
             private static func bare(_ table: String) -> String { String(table.dropFirst("temp.".count)) }
         }
 
-        static let changedKey: [String: SQLText] = Dictionary(uniqueKeysWithValues: Work.entities.map {
-            ($0, SQLText("INSERT OR IGNORE INTO \(Work.changed($0)) (natural_key) VALUES (?1)"))
-        })
-        static let existingKey: [String: SQLText] = Dictionary(uniqueKeysWithValues: Work.facts.map {
-            ($0, SQLText("INSERT OR IGNORE INTO \(Work.existing($0)) (natural_key) VALUES (?1)"))
-        })
+        /// Notes a changed version (``Work/changed(_:)``: its natural key, or its key id), by
+        /// ``Entity/ordinal``.
+        static let changedKey: [SQLText] = Entity.allCases.map { entity in
+            let column = Work.facts.contains(entity.rawValue) ? "key_id" : "natural_key"
+            return SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (\(column)) VALUES (?1)")
+        }
+        /// Notes the key id of a replaced stored version (``Work/existing(_:)``), by
+        /// ``Entity/ordinal``; nil for the entities without key ids.
+        static let existingKeyID: [SQLText?] = Entity.allCases.map { entity in
+            Work.facts.contains(entity.rawValue) ? SQLText("INSERT OR IGNORE INTO \(Work.existing(entity.rawValue)) (key_id) VALUES (?1)") : nil
+        }
 
         private static func keys(_ table: String) -> String { "SELECT natural_key FROM \(table)" }
         private static func keyIDs(_ table: String) -> String { "SELECT key_id FROM \(table)" }
-        /// The key ids of the natural keys in `table` (a work table of `entity`): a statement that
-        /// reads or writes the current versions by them visits their rows in table order.
-        private static func keyIDs(_ table: String, of entity: String) -> String { MartQueries.keyIDs(of: table, in: "current_\(entity)") }
 
         // MARK: Before the current versions are replaced
 
@@ -93,7 +99,7 @@ extension MartMaintainer {
             SQLText("""
                 INSERT OR IGNORE INTO \(Work.successors) (key_id)
                 SELECT n.key_id FROM \(encounters) k
-                    CROSS JOIN current_encounters e ON e.natural_key = k.natural_key
+                    CROSS JOIN current_encounters e ON e.key_id = k.key_id
                     CROSS JOIN current_encounters n ON n.chain_id = e.chain_id
                         AND n.start_at = (SELECT min(o.start_at) FROM current_encounters o WHERE o.chain_id = e.chain_id AND o.start_at > e.start_at)
                 """)
@@ -113,18 +119,18 @@ extension MartMaintainer {
         static let releaseConditionReferences = SQLText("""
             INSERT INTO \(Work.conditionReferences) (sign, condition_code, condition_description, condition_description_type)
             SELECT -1, condition_code, coalesce(condition_description, ''), condition_description_type FROM current_conditions
-            WHERE key_id IN (\(keyIDs(Work.existing("conditions"), of: "conditions"))) AND counted_in_dim = 1
+            WHERE key_id IN (\(keyIDs(Work.existing("conditions")))) AND counted_in_dim = 1
             """)
         static let uncountConditions = SQLText("""
-            UPDATE current_conditions SET counted_in_dim = 0 WHERE key_id IN (\(keyIDs(Work.existing("conditions"), of: "conditions"))) AND counted_in_dim = 1
+            UPDATE current_conditions SET counted_in_dim = 0 WHERE key_id IN (\(keyIDs(Work.existing("conditions")))) AND counted_in_dim = 1
             """)
         static let releaseMedicationReferences = SQLText("""
             INSERT INTO \(Work.medicationReferences) (sign, medication_code, medication_description)
             SELECT -1, medication_code, coalesce(medication_description, '') FROM current_medications
-            WHERE key_id IN (\(keyIDs(Work.existing("medications"), of: "medications"))) AND counted_in_dim = 1
+            WHERE key_id IN (\(keyIDs(Work.existing("medications")))) AND counted_in_dim = 1
             """)
         static let uncountMedications = SQLText("""
-            UPDATE current_medications SET counted_in_dim = 0 WHERE key_id IN (\(keyIDs(Work.existing("medications"), of: "medications"))) AND counted_in_dim = 1
+            UPDATE current_medications SET counted_in_dim = 0 WHERE key_id IN (\(keyIDs(Work.existing("medications")))) AND counted_in_dim = 1
             """)
 
         // MARK: After: what depends on the changes
@@ -141,11 +147,10 @@ extension MartMaintainer {
             """)
 
         /// At each write: every fact of a changed record goes to the facts to rebuild and, unless
-        /// it is a key new in the batch so far (which has no fact yet), to the facts to retract
-        /// (by key id: each key is looked up once, in key order).
+        /// it is a key new in the batch so far (which has no fact yet), to the facts to retract.
         static let collectChanged: [SQLText] = Work.facts.flatMap { fact in
-            ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) (key_id) \(keyIDs(Work.changed(fact), of: fact))",
-             "INSERT OR IGNORE INTO \(Work.retracted(fact)) (key_id) \(keyIDs(Work.existing(fact), of: fact))"]
+            ["INSERT OR IGNORE INTO \(Work.rebuilt(fact)) (key_id) \(keyIDs(Work.changed(fact)))",
+             "INSERT OR IGNORE INTO \(Work.retracted(fact)) (key_id) \(keyIDs(Work.existing(fact)))"]
         }.map(SQLText.init)
 
         /// When the batch ends, in order: every fact of a refreshed patient, the conditions of the

@@ -21,9 +21,9 @@ public final class MartMaintainer {
     private let versions: CurrentVersionStore
     /// The newest version of each key in the batch in progress; nil outside ``batch(_:)``.
     private var pending: [Entity: [String: CurrentVersion]]?
-    /// The pending keys that have a stored version (the others are new: nothing of theirs to
-    /// read or retract).
-    private var stored: [Entity: Set<String>] = [:]
+    /// The pending keys that have a stored version, with its key id (the others are new:
+    /// nothing of theirs to read or retract).
+    private var stored: [Entity: [String: Int64]] = [:]
     /// Versions were written in this batch and the facts that depend on them are not rebuilt yet.
     private var factsPending = false
 
@@ -113,9 +113,9 @@ public final class MartMaintainer {
         let (entity, key) = (version.entity, version.naturalKey)
         if let newest = pending![entity]?[key]?.position {
             if version.position <= newest { return .stale }
-        } else if let current = try versions.position(of: entity, key: key) {
-            if version.position <= current { return .stale }
-            stored[entity, default: []].insert(key)
+        } else if let current = try versions.stored(entity, key: key) {
+            if version.position <= current.position { return .stale }
+            stored[entity, default: [:]][key] = current.keyID
         }
         if pending![entity, default: [:]].updateValue(version, forKey: key) == nil { pendingCount += 1 }
         return .applied
@@ -125,24 +125,33 @@ public final class MartMaintainer {
 
     /// Writes versions of the batch, replaces the dimensions that copy them, and notes which
     /// facts to rebuild (``rebuildFacts()``).
-    private func write(_ versions: [Entity: [String: CurrentVersion]], existing: [Entity: Set<String>]) throws {
+    private func write(_ versions: [Entity: [String: CurrentVersion]], existing: [Entity: [String: Int64]]) throws {
         guard !versions.isEmpty else { return }
         try run(SQL.Work.clearWritten)
-        for (entity, byKey) in versions {
-            let statement = try database.prepare(SQL.changedKey[entity.rawValue]!)
+        // Natural keys of the entities without key ids; key ids of the stored versions replaced.
+        for (entity, byKey) in versions where !CurrentVersionStore.hasKeyIDs(entity) {
+            let statement = try database.prepare(SQL.changedKey[entity.ordinal])
             for key in byKey.keys { try statement.bind(.text(key)).run() }
         }
-        for (entity, keys) in existing {
-            guard let sql = SQL.existingKey[entity.rawValue] else { continue }
-            let statement = try database.prepare(sql)
-            for key in keys { try statement.bind(.text(key)).run() }
+        for (entity, keyIDs) in existing where CurrentVersionStore.hasKeyIDs(entity) {
+            let statement = try database.prepare(SQL.existingKeyID[entity.ordinal]!)
+            for keyID in keyIDs.values { try statement.bind(.integer(keyID)).run() }
         }
         // Before the versions are replaced: the old places in the encounter chains, the
         // patients as they were, the dimension references of changed conditions and medications.
         try run([SQL.oldChainSuccessors, SQL.previousPatients, SQL.releaseConditionReferences, SQL.uncountConditions,
                  SQL.releaseMedicationReferences, SQL.uncountMedications])
-        for byKey in versions.values {
-            for version in byKey.values { try self.versions.write(version) }
+        for (entity, byKey) in versions {
+            let stored = existing[entity] ?? [:]
+            guard CurrentVersionStore.hasKeyIDs(entity) else {
+                for version in byKey.values { try self.versions.write(version, storedKeyID: nil) }
+                continue
+            }
+            // Each written version's key id, known without looking its key up again.
+            let changed = try database.prepare(SQL.changedKey[entity.ordinal])
+            for (key, version) in byKey {
+                try changed.bind(.integer(try self.versions.write(version, storedKeyID: stored[key]))).run()
+            }
         }
         try run(SQL.replaceDimensions)
         // The facts to rebuild; the encounters after a changed one at its new place too.
