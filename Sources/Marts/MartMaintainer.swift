@@ -26,6 +26,8 @@ public final class MartMaintainer {
     private var stored: [Entity: [String: Int64]] = [:]
     /// Versions were written in this batch and the facts that depend on them are not rebuilt yet.
     private var factsPending = false
+    /// The keys that may have a stored version, by ``Entity/ordinal``.
+    private let mayBeStored: [StoredKeyFilter]
 
     /// The outcome of one record.
     public enum Outcome: Sendable, Equatable {
@@ -58,6 +60,7 @@ public final class MartMaintainer {
         try database.execute("PRAGMA temp_store = FILE")
         try database.execute("PRAGMA temp.cache_size = -8192")
         try database.execute(SQL.Work.create)
+        mayBeStored = try Entity.allCases.map { try StoredKeyFilter.of(MartSchema.currentTable($0), in: database) }
     }
 
     static func storedWindow(_ database: SQLiteDatabase) throws -> Int64? {
@@ -113,11 +116,14 @@ public final class MartMaintainer {
         let (entity, key) = (version.entity, version.naturalKey)
         if let newest = pending![entity]?[key]?.position {
             if version.position <= newest { return .stale }
-        } else if let current = try versions.stored(entity, key: key) {
+        } else if mayBeStored[entity.ordinal].mayContain(key), let current = try versions.stored(entity, key: key) {
             if version.position <= current.position { return .stale }
             stored[entity, default: [:]][key] = current.keyID
         }
-        if pending![entity, default: [:]].updateValue(version, forKey: key) == nil { pendingCount += 1 }
+        if pending![entity, default: [:]].updateValue(version, forKey: key) == nil {
+            pendingCount += 1
+            mayBeStored[entity.ordinal].insert(key)
+        }
         return .applied
     }
 

@@ -128,6 +128,14 @@ public final class SQLiteStatement {
     /// Column `index` of the current row as an integer (0 for NULL), without building a value.
     public func integer(_ index: Int) -> Int64 { sqlite3_column_int64(raw, Int32(index)) }
 
+    /// Column `index` of the current row as its UTF-8 bytes, valid only inside `body` (no String
+    /// is made; NULL gives no bytes).
+    public func withText<T>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let i = Int32(index)
+        let text = sqlite3_column_text(raw, i)
+        return try body(UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_column_bytes(raw, i))))
+    }
+
     /// The first row as `read` takes it from the statement (nil when there is none), without
     /// building an array of values; the statement is reset.
     public func firstRow<T>(_ read: (SQLiteStatement) throws -> T) throws -> T? {
