@@ -8,6 +8,12 @@ import Synthea
 /// with the fields derived once (encounter class, condition description, medication id).
 struct CurrentVersionStore {
     let database: SQLiteDatabase
+    private let chains: ChainNumberCache
+
+    init(database: SQLiteDatabase) {
+        self.database = database
+        chains = ChainNumberCache(database: database)
+    }
 
     /// The stored version of a key: where it came from, and its key id (``hasKeyIDs``; 0 for
     /// the other entities).
@@ -36,7 +42,7 @@ struct CurrentVersionStore {
     func write(_ version: CurrentVersion, storedKeyID: Int64?) throws -> Int64 {
         let upsert = try database.prepare(Self.upsertSQL[version.entity.ordinal]).bind(version.row)
         if version.entity == .encounters {
-            let chain = try EncounterChains.number(of: Self.chainColumns.map { version.row[$0] }, in: database)
+            let chain = try chains.number(of: Self.chainColumns.map { version.row[$0] }, in: database)
             try upsert.bind(chain, at: version.row.count + 1)
         }
         let before = database.lastInsertedRowID

@@ -10,6 +10,8 @@ public final class SQLiteDatabase {
     private var statements: [String: SQLiteStatement] = [:]
     /// Statements of ``SQLText`` values, indexed by their identity.
     private var statementsByID: [SQLiteStatement?] = []
+    /// Told of each rollback (``observeRollbacks(_:)``); nil until one observes.
+    private var rollbackObservers: RollbackObservers?
 
     /// Opens (creating unless `readOnly`) the file with a busy timeout; refuses a file that is not a database.
     /// A read-only open of a WAL database on a read-only file system (where SQLite cannot create
@@ -83,13 +85,30 @@ public final class SQLiteDatabase {
 
     deinit { close() }
 
+    /// Calls `observer` after every rollback of this connection's transactions, explicit or
+    /// after an error (SQLite's rollback hook): whoever keeps what it learnt from rows written
+    /// inside a transaction learns here that those rows are gone.
+    public func observeRollbacks(_ observer: @escaping () -> Void) {
+        if rollbackObservers == nil, let handle {
+            let observers = RollbackObservers()
+            rollbackObservers = observers
+            sqlite3_rollback_hook(handle, { context in
+                Unmanaged<RollbackObservers>.fromOpaque(context!).takeUnretainedValue().notify()
+            }, Unmanaged.passUnretained(observers).toOpaque())
+        }
+        rollbackObservers?.observers.append(observer)
+    }
+
     /// Finalises cached statements and closes the connection. Safe to call twice.
     public func close() {
         statements.values.forEach { $0.finalize() }
         statements = [:]
         statementsByID.forEach { $0?.finalize() }
         statementsByID = []
-        if let handle { sqlite3_close_v2(handle) }
+        if let handle {
+            if rollbackObservers != nil { sqlite3_rollback_hook(handle, nil, nil) }
+            sqlite3_close_v2(handle)
+        }
         handle = nil
     }
 
@@ -185,4 +204,14 @@ public final class SQLiteDatabase {
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
     var lastMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "database closed" }
+}
+
+/// The observers of one connection's rollbacks, reached from SQLite's hook through an
+/// unretained pointer (the connection keeps them alive until it closes and clears the hook).
+private final class RollbackObservers {
+    var observers: [() -> Void] = []
+
+    func notify() {
+        for observer in observers { observer() }
+    }
 }
