@@ -11,13 +11,16 @@ public struct CurrentVersion: Sendable {
     public let entity: Entity
     public let naturalKey: String
     public let position: SourcePosition
-    /// Values in the order of ``MartSchema/currentColumns(_:)``.
+    /// Values in the order of ``MartSchema/currentColumns(_:)``...
     let row: [SQLiteValue]
+    /// ...packed to be bound as they are (``PackedValues``).
+    let packedRow: PackedValues
 
     public init(_ record: StagedRecord, at position: SourcePosition) {
         entity = record.entity
         naturalKey = record.naturalKey
         self.position = position
         row = CurrentVersionStore.values(of: record, at: position)
+        packedRow = PackedValues(row)
     }
 }

@@ -40,13 +40,13 @@ struct CurrentVersionStore {
     /// when the key had a stored version, else the row id its insert gave.
     @discardableResult
     func write(_ version: CurrentVersion, storedKeyID: Int64?) throws -> Int64 {
-        let upsert = try database.prepare(Self.upsertSQL[version.entity.ordinal]).bind(version.row)
+        let upsert = try database.prepare(Self.upsertSQL[version.entity.ordinal])
         if version.entity == .encounters {
             let chain = try chains.number(of: Self.chainColumns.map { version.row[$0] }, in: database)
-            try upsert.bind(chain, at: version.row.count + 1)
+            try upsert.bind(chain, at: version.packedRow.count + 1)
         }
         let before = database.lastInsertedRowID
-        try upsert.run()
+        try upsert.run(binding: version.packedRow)
         guard Self.hasKeyIDs(version.entity) else { return 0 }
         if let storedKeyID { return storedKeyID }
         // A new key: the insert's row id. (Unchanged would mean the upsert updated a row after

@@ -85,6 +85,44 @@ public final class SQLiteStatement {
         if rc != SQLITE_OK { throw failure(rc) }
     }
 
+    /// Binds `values` to `?1, ?2, ...` and steps to the end (for statements that return no
+    /// rows; values bound before at higher positions stay). SQLite reads the texts in place
+    /// (`SQLITE_STATIC`): they stay valid until the statement is reset, before this returns.
+    public func run(binding values: PackedValues) throws(StateError) {
+        defer { reset() }
+        let rc = values.bytes.withUnsafeBytes { bytes -> Int32 in
+            let text = bytes.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) }
+            for (i, slot) in values.slots.enumerated() {
+                let index = Int32(i + 1)
+                let rc: Int32
+                switch slot {
+                case .null: rc = sqlite3_bind_null(raw, index)
+                case .integer(let v): rc = sqlite3_bind_int64(raw, index, v)
+                case .real(let v): rc = sqlite3_bind_double(raw, index, v)
+                case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), Self.transient) }
+                case .text(let start, let count):
+                    // An empty text binds '' (a NULL pointer would bind NULL).
+                    if count == 0 || text == nil {
+                        rc = sqlite3_bind_text(raw, index, "", 0, Self.transient)
+                    } else {
+                        rc = sqlite3_bind_text(raw, index, text! + start, Int32(count), Self.isStatic)
+                    }
+                }
+                if rc != SQLITE_OK { return rc }
+            }
+            var rc = sqlite3_step(raw)
+            while rc == SQLITE_ROW { rc = sqlite3_step(raw) }
+            // Unbound before the buffer goes: nothing may point into it after this returns.
+            sqlite3_reset(raw)
+            sqlite3_clear_bindings(raw)
+            return rc
+        }
+        if rc != SQLITE_DONE && rc != SQLITE_OK { throw failure(rc) }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    private static let isStatic = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+
     /// Advances; true when a row is available.
     public func step() throws(StateError) -> Bool {
         let rc = sqlite3_step(raw)

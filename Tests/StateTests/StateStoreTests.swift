@@ -36,6 +36,21 @@ struct StateStoreTests {
         #expect(try store.database.prepare("SELECT 1 WHERE 0").firstRow { $0.integer(0) } == nil)
     }
 
+    @Test("packed values bind like values one by one: every type, empty and NUL-cut texts, with a value bound after them kept")
+    func packedValues() throws {
+        let store = try StateStore(path: tempPath())
+        let db = store.database
+        try db.execute("CREATE TABLE t (a, b, c, d, e, f, g, h)")
+        let values: [SQLiteValue] = [.text("Zoë 🏥"), .null, .integer(-42), .real(2.5), .text(""), .blob([0, 1, 255]), .text("cut\u{0}here")]
+        let insert = try db.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)").bind(.integer(8), at: 8)
+        try insert.run(binding: PackedValues(values))
+        try db.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)").bind(values + [.integer(8)]).run()
+        let rows = try db.prepare("SELECT a, typeof(b), c, d, typeof(e), e, f, g, h FROM t").rows()
+        #expect(rows.count == 2)
+        #expect(rows.first == rows.last)
+        #expect(rows.first == [.text("Zoë 🏥"), .text("null"), .integer(-42), .real(2.5), .text("text"), .text(""), .blob([0, 1, 255]), .text("cut"), .integer(8)])
+    }
+
     @Test("a batch that fails leaves nothing behind; one that succeeds keeps everything")
     func batchAtomicity() throws {
         let path = tempPath()
