@@ -74,16 +74,25 @@ extension MartMaintainer {
             private static func bare(_ table: String) -> String { String(table.dropFirst("temp.".count)) }
         }
 
-        /// Notes a changed version (``Work/changed(_:)``: its natural key, or its key id), by
-        /// ``Entity/ordinal``.
-        static let changedKey: [SQLText] = Entity.allCases.map { entity in
-            let column = Work.facts.contains(entity.rawValue) ? "key_id" : "natural_key"
-            return SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (\(column)) VALUES (?1)")
+        /// Notes the natural key of a changed version (``Work/changed(_:)``) of an entity
+        /// without key ids, by ``Entity/ordinal``; nil for the others.
+        static let changedKey: [SQLText?] = Entity.allCases.map { entity in
+            Work.facts.contains(entity.rawValue) ? nil : SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (natural_key) VALUES (?1)")
         }
-        /// Notes the key id of a replaced stored version (``Work/existing(_:)``), by
-        /// ``Entity/ordinal``; nil for the entities without key ids.
-        static let existingKeyID: [SQLText?] = Entity.allCases.map { entity in
-            Work.facts.contains(entity.rawValue) ? SQLText("INSERT OR IGNORE INTO \(Work.existing(entity.rawValue)) (key_id) VALUES (?1)") : nil
+        /// Notes the key ids of the changed versions (``Work/changed(_:)``) of a fact entity,
+        /// given as one JSON array (`?1`, ``jsonArray(_:)``): one statement per write rather than
+        /// one per key. By ``Entity/ordinal``; nil for the entities without key ids.
+        static let changedKeyIDs: [SQLText?] = Entity.allCases.map { entity in
+            Work.facts.contains(entity.rawValue) ? SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (key_id) SELECT value FROM json_each(?1)") : nil
+        }
+        /// The same for the key ids of the replaced stored versions (``Work/existing(_:)``).
+        static let existingKeyIDs: [SQLText?] = Entity.allCases.map { entity in
+            Work.facts.contains(entity.rawValue) ? SQLText("INSERT OR IGNORE INTO \(Work.existing(entity.rawValue)) (key_id) SELECT value FROM json_each(?1)") : nil
+        }
+
+        /// Key ids as a JSON array, for ``changedKeyIDs`` and ``existingKeyIDs``.
+        static func jsonArray(_ keyIDs: some Sequence<Int64>) -> SQLiteValue {
+            .text("[" + keyIDs.map(String.init).joined(separator: ",") + "]")
         }
 
         private static func keys(_ table: String) -> String { "SELECT natural_key FROM \(table)" }

@@ -135,29 +135,30 @@ public final class MartMaintainer {
         guard !versions.isEmpty else { return }
         try run(SQL.Work.clearWritten)
         // Natural keys of the entities without key ids; key ids of the stored versions replaced.
-        for (entity, byKey) in versions where !CurrentVersionStore.hasKeyIDs(entity) {
-            let statement = try database.prepare(SQL.changedKey[entity.ordinal])
+        for (entity, byKey) in versions {
+            guard let sql = SQL.changedKey[entity.ordinal] else { continue }
+            let statement = try database.prepare(sql)
             for key in byKey.keys { try statement.bind(.text(key)).run() }
         }
-        for (entity, keyIDs) in existing where CurrentVersionStore.hasKeyIDs(entity) {
-            let statement = try database.prepare(SQL.existingKeyID[entity.ordinal]!)
-            for keyID in keyIDs.values { try statement.bind(.integer(keyID)).run() }
+        for (entity, keyIDs) in existing {
+            guard let sql = SQL.existingKeyIDs[entity.ordinal] else { continue }
+            try database.prepare(sql).bind(SQL.jsonArray(keyIDs.values)).run()
         }
         // Before the versions are replaced: the old places in the encounter chains, the
         // patients as they were, the dimension references of changed conditions and medications.
         try run([SQL.oldChainSuccessors, SQL.previousPatients, SQL.releaseConditionReferences, SQL.uncountConditions,
                  SQL.releaseMedicationReferences, SQL.uncountMedications])
         for (entity, byKey) in versions {
-            let stored = existing[entity] ?? [:]
-            guard CurrentVersionStore.hasKeyIDs(entity) else {
+            guard let changedKeyIDs = SQL.changedKeyIDs[entity.ordinal] else {
                 for version in byKey.values { try self.versions.write(version, storedKeyID: nil) }
                 continue
             }
             // Each written version's key id, known without looking its key up again.
-            let changed = try database.prepare(SQL.changedKey[entity.ordinal])
-            for (key, version) in byKey {
-                try changed.bind(.integer(try self.versions.write(version, storedKeyID: stored[key]))).run()
-            }
+            let stored = existing[entity] ?? [:]
+            var written: [Int64] = []
+            written.reserveCapacity(byKey.count)
+            for (key, version) in byKey { written.append(try self.versions.write(version, storedKeyID: stored[key])) }
+            try database.prepare(changedKeyIDs).bind(SQL.jsonArray(written)).run()
         }
         try run(SQL.replaceDimensions)
         // The facts to rebuild; the encounters after a changed one at its new place too.
