@@ -33,8 +33,11 @@ enum MartQueries {
         "CASE " + ageGroupBounds.map { "WHEN \(age) > \($0.min) AND \(age) <= \($0.max) THEN \($0.id)" }.joined(separator: " ") + " ELSE 9 END"
     }
 
-    /// The group of `x.start_age` with its names.
-    static let ageGroupJoin = "JOIN age_groups g ON g.age_group_id = \(ageGroup(of: "x.start_age"))"
+    /// The group of `x.start_age` with its names. `CROSS JOIN` (the same rows as `JOIN`): SQLite
+    /// then streams the fact's inner SELECT row by row instead of first copying all of it into a
+    /// temporary table (a FROM subquery joined by a plain `JOIN` is materialised in 3.40).
+    /// `emr bench consume`'s applying thread, 4 alternations: 970-1115 vs 1007-1167 ms per run.
+    static let ageGroupJoin = "CROSS JOIN age_groups g ON g.age_group_id = \(ageGroup(of: "x.start_age"))"
 
     /// Ends the inner SELECT of a fact: SQLite then computes its row once instead of flattening
     /// it into the outer query, which evaluates a derived column at every use (the age in each
