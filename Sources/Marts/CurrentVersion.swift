@@ -11,16 +11,18 @@ public struct CurrentVersion: Sendable {
     public let entity: Entity
     public let naturalKey: String
     public let position: SourcePosition
-    /// Values in the order of ``MartSchema/currentColumns(_:)``...
-    let row: [SQLiteValue]
-    /// ...packed to be bound as they are (``PackedValues``).
+    /// Values in the order of ``MartSchema/currentColumns(_:)``, packed to be bound as they are
+    /// (``PackedValues``).
     let packedRow: PackedValues
+    /// An encounter's values of ``EncounterChains/columns`` (empty for the other entities).
+    let chain: [SQLiteValue]
 
     public init(_ record: StagedRecord, at position: SourcePosition) {
         entity = record.entity
         naturalKey = record.naturalKey
         self.position = position
-        row = CurrentVersionStore.values(of: record, at: position)
+        let row = CurrentVersionStore.values(of: record, at: position)
         packedRow = PackedValues(row)
+        chain = record.entity == .encounters ? CurrentVersionStore.chainColumns.map { row[$0] } : []
     }
 }

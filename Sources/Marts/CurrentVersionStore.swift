@@ -42,7 +42,7 @@ struct CurrentVersionStore {
     func write(_ version: CurrentVersion, storedKeyID: Int64?) throws -> Int64 {
         let upsert = try database.prepare(Self.upsertSQL[version.entity.ordinal])
         if version.entity == .encounters {
-            let chain = try chains.number(of: Self.chainColumns.map { version.row[$0] }, in: database)
+            let chain = try chains.number(of: version.chain, in: database)
             try upsert.bind(chain, at: version.packedRow.count + 1)
         }
         let before = database.lastInsertedRowID
@@ -57,7 +57,7 @@ struct CurrentVersionStore {
     }
 
     /// Where an encounter's chain columns are among its values.
-    private static let chainColumns: [Int] = EncounterChains.columns.map { MartSchema.currentColumns(.encounters).firstIndex(of: $0)! }
+    static let chainColumns: [Int] = EncounterChains.columns.map { MartSchema.currentColumns(.encounters).firstIndex(of: $0)! }
 
     /// By ``Entity/ordinal``.
     private static let storedSQL: [SQLText] = Entity.allCases.map { entity in

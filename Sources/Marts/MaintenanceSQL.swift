@@ -77,17 +77,17 @@ extension MartMaintainer {
         /// Notes the natural key of a changed version (``Work/changed(_:)``) of an entity
         /// without key ids, by ``Entity/ordinal``; nil for the others.
         static let changedKey: [SQLText?] = Entity.allCases.map { entity in
-            Work.facts.contains(entity.rawValue) ? nil : SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (natural_key) VALUES (?1)")
+            CurrentVersionStore.hasKeyIDs(entity) ? nil : SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (natural_key) VALUES (?1)")
         }
         /// Notes the key ids of the changed versions (``Work/changed(_:)``) of a fact entity,
         /// given as one JSON array (`?1`, ``jsonArray(_:)``): one statement per write rather than
         /// one per key. By ``Entity/ordinal``; nil for the entities without key ids.
         static let changedKeyIDs: [SQLText?] = Entity.allCases.map { entity in
-            Work.facts.contains(entity.rawValue) ? SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (key_id) SELECT value FROM json_each(?1)") : nil
+            CurrentVersionStore.hasKeyIDs(entity) ? SQLText("INSERT OR IGNORE INTO \(Work.changed(entity.rawValue)) (key_id) SELECT value FROM json_each(?1)") : nil
         }
         /// The same for the key ids of the replaced stored versions (``Work/existing(_:)``).
         static let existingKeyIDs: [SQLText?] = Entity.allCases.map { entity in
-            Work.facts.contains(entity.rawValue) ? SQLText("INSERT OR IGNORE INTO \(Work.existing(entity.rawValue)) (key_id) SELECT value FROM json_each(?1)") : nil
+            CurrentVersionStore.hasKeyIDs(entity) ? SQLText("INSERT OR IGNORE INTO \(Work.existing(entity.rawValue)) (key_id) SELECT value FROM json_each(?1)") : nil
         }
 
         /// Key ids as a JSON array, for ``changedKeyIDs`` and ``existingKeyIDs``.
