@@ -66,7 +66,6 @@ public final class SQLiteStatement {
     }
 
     private func bind(_ value: SQLiteValue, at index: Int32) throws(StateError) {
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         let rc: Int32
         switch value {
         case .null: rc = sqlite3_bind_null(raw, index)
@@ -74,15 +73,21 @@ public final class SQLiteStatement {
         case .real(let v): rc = sqlite3_bind_double(raw, index, v)
         case .text(var v):
             // Straight from the string's UTF-8 (passing the String itself would copy it into a
-            // temporary C string first), up to a NUL as before; an empty one binds '', not NULL.
+            // temporary C string first), up to a NUL as before.
             rc = v.withUTF8 { text in
-                let count = text.firstIndex(of: 0) ?? text.count
-                guard let bytes = text.baseAddress, count > 0 else { return sqlite3_bind_text(raw, index, "", 0, transient) }
-                return sqlite3_bind_text(raw, index, UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self), Int32(count), transient)
+                bindText(text.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, count: text.firstIndex(of: 0) ?? text.count,
+                         at: index, inPlace: false)
             }
-        case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), transient) }
+        case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), Self.transient) }
         }
         if rc != SQLITE_OK { throw failure(rc) }
+    }
+
+    /// Binds `count` bytes of text, copied by SQLite or (`inPlace`) read where they are until
+    /// the statement is reset; an empty text binds '' (a NULL pointer would bind NULL).
+    private func bindText(_ bytes: UnsafePointer<CChar>?, count: Int, at index: Int32, inPlace: Bool) -> Int32 {
+        guard let bytes, count > 0 else { return sqlite3_bind_text(raw, index, "", 0, Self.transient) }
+        return sqlite3_bind_text(raw, index, bytes, Int32(count), inPlace ? Self.isStatic : Self.transient)
     }
 
     /// Binds `values` to `?1, ?2, ...` and steps to the end (for statements that return no
@@ -90,7 +95,7 @@ public final class SQLiteStatement {
     /// (`SQLITE_STATIC`): they stay valid until the statement is reset, before this returns.
     public func run(binding values: PackedValues) throws(StateError) {
         defer { reset() }
-        let rc = values.bytes.withUnsafeBytes { bytes -> Int32 in
+        let failed = values.bytes.withUnsafeBytes { bytes -> StateError? in
             let text = bytes.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) }
             for (i, slot) in values.slots.enumerated() {
                 let index = Int32(i + 1)
@@ -100,24 +105,20 @@ public final class SQLiteStatement {
                 case .integer(let v): rc = sqlite3_bind_int64(raw, index, v)
                 case .real(let v): rc = sqlite3_bind_double(raw, index, v)
                 case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32(v.count), Self.transient) }
-                case .text(let start, let count):
-                    // An empty text binds '' (a NULL pointer would bind NULL).
-                    if count == 0 || text == nil {
-                        rc = sqlite3_bind_text(raw, index, "", 0, Self.transient)
-                    } else {
-                        rc = sqlite3_bind_text(raw, index, text! + start, Int32(count), Self.isStatic)
-                    }
+                case .text(let start, let count): rc = bindText(text.map { $0 + start }, count: count, at: index, inPlace: true)
                 }
-                if rc != SQLITE_OK { return rc }
+                if rc != SQLITE_OK { return failure(rc) }
             }
             var rc = sqlite3_step(raw)
             while rc == SQLITE_ROW { rc = sqlite3_step(raw) }
-            // Unbound before the buffer goes: nothing may point into it after this returns.
+            // The error named before the reset; unbound before the buffer goes: nothing may
+            // point into it after this returns.
+            let error = rc == SQLITE_DONE ? nil : failure(rc)
             sqlite3_reset(raw)
             sqlite3_clear_bindings(raw)
-            return rc
+            return error
         }
-        if rc != SQLITE_DONE && rc != SQLITE_OK { throw failure(rc) }
+        if let failed { throw failed }
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
