@@ -122,12 +122,8 @@ public final class BatchApplier {
         }
         var timings = BatchTimings()
         let started = ContinuousClock.now, startedCPU = ThreadCPUClock.seconds()
-        /// Applies one piece; its preparation (decoding and staging on a second thread) ends
-        /// before this returns or throws.
-        func applyPiece(_ messages: [ConsumedMessage]) throws {
-            let preparation = BatchPreparation(messages, decoder: decoder)
-            var prepared: (decode: Double, stage: Double)?
-            defer { if prepared == nil { _ = preparation.finish() } }
+        /// Applies one piece as its preparation (decoding and staging on a second thread) gives it.
+        func applyPiece(_ messages: [ConsumedMessage], _ preparation: BatchPreparation) throws {
             for (index, message) in messages.enumerated() {
                 let tp = message.topicPartition
                 if let next = outcome.offsets[tp] ?? committed[tp], message.offset < next {
@@ -158,15 +154,32 @@ public final class BatchApplier {
                     }
                 }
             }
-            prepared = preparation.finish()
-            timings.decode += prepared!.decode
-            timings.stage += prepared!.stage
-            BackgroundRelease.release((messages, preparation))
+        }
+        /// Applies `messages` and every further piece. The next piece is polled before the one
+        /// in hand is applied, so that its preparation starts as soon as the one before is
+        /// prepared. Every preparation ends before this returns or throws, in the order they began.
+        func applyPieces() throws {
+            var current = (messages: messages, preparation: BatchPreparation(messages, decoder: decoder))
+            var next: (messages: [ConsumedMessage], preparation: BatchPreparation)?
+            defer {
+                _ = current.preparation.finish()
+                _ = next?.preparation.finish()
+            }
+            while true {
+                next = try more().map { ($0, BatchPreparation($0, decoder: decoder, after: current.preparation)) }
+                try applyPiece(current.messages, current.preparation)
+                let prepared = current.preparation.finish()
+                timings.decode += prepared.decode
+                timings.stage += prepared.stage
+                BackgroundRelease.release(current)
+                guard let following = next else { return }
+                current = following
+                next = nil
+            }
         }
         try store.inBatch { store in
             try maintainer.batch {
-                try applyPiece(messages)
-                while let piece = try more() { try applyPiece(piece) }
+                try applyPieces()
             }
             for entity in Entity.allCases where perEntity[entity.ordinal] != EntityOutcome() {
                 outcome.byEntity[entity.rawValue, default: EntityOutcome()] = outcome.byEntity[entity.rawValue, default: EntityOutcome()] + perEntity[entity.ordinal]

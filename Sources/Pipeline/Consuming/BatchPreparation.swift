@@ -42,13 +42,20 @@ final class BatchPreparation: @unchecked Sendable {
     private var taken = 0
     /// The applying thread's copy of `prepared` as last seen.
     private var seen = 0
+    /// ``finish()`` was called.
+    private var finished = false
+    /// Every message prepared, or stopped (guarded by `condition`).
+    private var done = false
     private let stop = Atomic(false)
     private let ended = DispatchSemaphore(value: 0)
     private let threaded: Bool
     private var decodeSeconds = 0.0
     private var stageSeconds = 0.0
 
-    init(_ messages: [ConsumedMessage], decoder: RecordDecoder) {
+    /// Starts preparing `messages`; after `previous` is done preparing when given (the next
+    /// piece of a batch, polled while the one before is applied, so that the preparing threads
+    /// follow each other without a gap). Finish `previous` before this one.
+    init(_ messages: [ConsumedMessage], decoder: RecordDecoder, after previous: BatchPreparation? = nil) {
         self.messages = messages
         self.decoder = decoder
         slots = .allocate(capacity: messages.count)
@@ -56,6 +63,7 @@ final class BatchPreparation: @unchecked Sendable {
         threaded = messages.count >= Self.threadedMinimum
         if threaded {
             let thread = Thread { [self] in
+                previous?.waitUntilDone()
                 prepareAll()
                 ended.signal()
             }
@@ -94,9 +102,11 @@ final class BatchPreparation: @unchecked Sendable {
     }
 
     /// Stops preparing (the rest of the batch is not needed) and waits for the thread to end;
-    /// the time spent decoding and staging.
+    /// the time spent decoding and staging. Called by the applying thread only; calling it
+    /// again returns the same times.
     func finish() -> (decode: Double, stage: Double) {
-        if threaded {
+        if threaded, !finished {
+            finished = true
             stop.store(true, ordering: .relaxed)
             condition.lock()
             condition.broadcast()
@@ -106,7 +116,20 @@ final class BatchPreparation: @unchecked Sendable {
         return (decodeSeconds, stageSeconds)
     }
 
+    /// Waits until every message is prepared, or the preparation was stopped.
+    private func waitUntilDone() {
+        condition.lock()
+        while !done { condition.wait() }
+        condition.unlock()
+    }
+
     private func prepareAll() {
+        defer {
+            condition.lock()
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
         var index = 0
         while index < messages.count, !stop.load(ordering: .relaxed) {
             let end = min(messages.count, index + Self.chunk)
