@@ -79,6 +79,12 @@ public struct RecordDecoder: Sendable {
     /// What is wrong with the CloudEvents headers, if anything, and `ce_time` in milliseconds
     /// (nil when absent or invalid; read once per message).
     func headerReasons(_ message: ConsumedMessage, entity: Entity) -> (reasons: [String], ceTimeMs: Int64?) {
+        if let wellFormed = WellFormedHeaders(message.headers, entity: entity) { return ([], wellFormed.ceTimeMs) }
+        return fullHeaderReasons(message, entity: entity)
+    }
+
+    /// ``headerReasons(_:entity:)`` header by header, naming each problem.
+    func fullHeaderReasons(_ message: ConsumedMessage, entity: Entity) -> (reasons: [String], ceTimeMs: Int64?) {
         let headers = message.headers
         if headers.isEmpty {
             return (["headers: none (a CloudEvent needs \(CloudEventHeader.specVersion), \(CloudEventHeader.id), \(CloudEventHeader.source), \(CloudEventHeader.type))"], nil)
