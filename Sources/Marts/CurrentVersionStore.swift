@@ -84,20 +84,14 @@ struct CurrentVersionStore {
 
     /// Values in the order of ``MartSchema/currentColumns(_:)``.
     static func values(of record: StagedRecord, at position: SourcePosition) -> [SQLiteValue] {
-        let specs = StagingSchema.fields(of: record.entity)
         var values: [SQLiteValue] = [.text(record.naturalKey)]
-        values.reserveCapacity(specs.count + 10)
-        var declaredPresent = 0
-        for spec in specs {
-            let value = record.fields[spec.name]
-            if value != nil { declaredPresent += 1 }
-            values.append(sqlValue(value))
-        }
+        values.reserveCapacity(record.declared.count + 10)
+        for value in record.declared { values.append(sqlValue(value)) }
         switch record.entity {
         case .encounters:
-            values.append(record.fields[StagedField.encounterClass].flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
+            values.append(record.value(of: StagedField.encounterClass).flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
         case .conditions:
-            if let description = record.fields[StagedField.description].flatMap(text) {
+            if let description = record.value(of: StagedField.description).flatMap(text) {
                 let parsed = DerivedFields.conditionDescription(description)
                 values += [.text(parsed.description), .text(parsed.type)]
             } else {
@@ -108,12 +102,7 @@ struct CurrentVersionStore {
         default: break
         }
         // Fields outside the declared ones, if the record has any (most have none).
-        var extra: [String: String] = [:]
-        if record.fields.count > declaredPresent {
-            let known = StagingSchema.names(of: record.entity)
-            for (name, value) in record.fields where !known.contains(name) { extra[name] = text(value) }
-        }
-        values.append(extra.isEmpty ? .null : .text(Self.json(extra)))
+        values.append(record.extra.isEmpty ? .null : .text(Self.json(record.extra.compactMapValues(text))))
         values += [.integer(position.ingestedMs), .text(CivilTime.formatTimestamp(seconds: floorDiv(position.ingestedMs, 1000))),
                    .text(position.topic), .integer(Int64(position.partition)), .integer(position.offset)]
         return values

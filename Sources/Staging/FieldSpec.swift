@@ -35,6 +35,8 @@ public enum StagingSchema {
         let required: [Bool]
         let columns: Set<String>
         let names: Set<String>
+        /// Position of each field in ``fields`` by staged name.
+        let index: [String: Int]
         let schema: EntitySchema
 
         init(_ entity: Entity) {
@@ -45,6 +47,7 @@ public enum StagingSchema {
             }
             columns = Set(fields.map(\.column))
             names = Set(fields.map(\.name))
+            index = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
         }
     }
 

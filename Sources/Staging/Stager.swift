@@ -4,7 +4,23 @@ import Synthea
 public struct StagedRecord: Sendable, Hashable {
     public var entity: Entity
     public var naturalKey: String
-    public var fields: [String: StagedValue]
+    /// The declared fields' values in the order of ``StagingSchema/fields(of:)`` (nil: null).
+    public var declared: [StagedValue?]
+    /// Columns outside the declared ones, as text under their lower-cased names (most records
+    /// have none).
+    public var extra: [String: StagedValue]
+
+    /// Every non-null field by its staged name.
+    public var fields: [String: StagedValue] {
+        var fields = extra
+        for (spec, value) in zip(StagingSchema.fields(of: entity), declared) where value != nil { fields[spec.name] = value }
+        return fields
+    }
+
+    /// The value of the declared field named `name` (``StagedField``); nil when null.
+    public func value(of name: String) -> StagedValue? {
+        StagingSchema.plans[entity]!.index[name].flatMap { declared[$0] }
+    }
 }
 
 /// The outcome of staging one raw record.
@@ -21,11 +37,11 @@ public enum StagingResult: Sendable, Hashable {
 public enum Stager {
     public static func stage(_ entity: Entity, value: [String: String], key: String?) -> StagingResult {
         var reasons: [String] = []
-        var fields: [String: StagedValue] = [:]
         let plan = StagingSchema.plans[entity]!
-        fields.reserveCapacity(plan.fields.count)
+        var declared = [StagedValue?](repeating: nil, count: plan.fields.count)
+        var extra: [String: StagedValue] = [:]
         var declaredPresent = 0
-        for (spec, required) in zip(plan.fields, plan.required) {
+        for (index, (spec, required)) in zip(plan.fields, plan.required).enumerated() {
             let found = value[spec.column]
             if found != nil { declaredPresent += 1 }
             let raw = found ?? ""
@@ -37,17 +53,20 @@ public enum Stager {
                 reasons.append("\(spec.column): '\(raw.prefix(64))' is not a valid \(describe(spec.type))")
                 continue
             }
-            fields[spec.name] = typed
+            declared[index] = typed
         }
         // Columns outside the declared ones, if the row has any (most rows have none).
         if value.count > declaredPresent {
             for (column, raw) in value where !plan.columns.contains(column) && !raw.isEmpty {
-                fields[column.lowercased()] = .text(raw)
+                // Under a declared field's name it replaces that field's value (as it always did).
+                let name = column.lowercased()
+                if let index = plan.index[name] { declared[index] = .text(raw) } else { extra[name] = .text(raw) }
             }
         }
         // An encounter cannot end before it starts (a negative duration in every mart).
         // Medications can: real Synthea exports contain them, and they pass as they are.
-        if entity == .encounters, case .timestamp(let start)? = fields[StagedField.startAt], case .timestamp(let stop)? = fields[StagedField.stopAt], stop < start {
+        if entity == .encounters, case .timestamp(let start)? = declared[plan.index[StagedField.startAt]!],
+           case .timestamp(let stop)? = declared[plan.index[StagedField.stopAt]!], stop < start {
             reasons.append("STOP: '\(value["STOP"] ?? "")' is before START '\(value["START"] ?? "")' (an encounter cannot end before it starts)")
         }
         let naturalKey = plan.schema.naturalKey(of: value)
@@ -55,7 +74,7 @@ public enum Stager {
             reasons.append("key: '\(key.prefix(128))' does not match the natural key '\(naturalKey.prefix(128))' of the value")
         }
         if !reasons.isEmpty { return .rejected(reasons) }
-        return .accepted(StagedRecord(entity: entity, naturalKey: naturalKey, fields: fields))
+        return .accepted(StagedRecord(entity: entity, naturalKey: naturalKey, declared: declared, extra: extra))
     }
 
     private static func describe(_ type: FieldType) -> String {

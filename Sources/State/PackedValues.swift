@@ -28,14 +28,24 @@ public struct PackedValues: Sendable {
             case .blob(let v): return .blob(v)
             case .text(let text):
                 let start = bytes.count
-                for byte in text.utf8 {
-                    if byte == 0 { break }
-                    bytes.append(byte)
-                }
+                Self.append(text, to: &bytes)
                 return .text(start: start, count: bytes.count - start)
             }
         }
         self.bytes = bytes
+    }
+
+    /// Appends the text's UTF-8 up to its first NUL: copied at once from a native string, a
+    /// byte at a time from a bridged one.
+    private static func append(_ text: String, to bytes: inout [UInt8]) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            bytes.append(contentsOf: utf8[..<(utf8.firstIndex(of: 0) ?? utf8.endIndex)])
+        }
+        guard copied == nil else { return }
+        for byte in text.utf8 {
+            if byte == 0 { break }
+            bytes.append(byte)
+        }
     }
 
     /// How many values.

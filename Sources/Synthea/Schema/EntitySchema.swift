@@ -60,6 +60,7 @@ public struct EntitySchema: Sendable {
 
     /// The same key from a JSON-decoded value (consumer side).
     public func naturalKey(of value: [String: String]) -> String {
-        keyColumns.map { value[$0] ?? "" }.joined(separator: "|")
+        if keyColumns.count == 1 { return value[keyColumns[0]] ?? "" }
+        return keyColumns.map { value[$0] ?? "" }.joined(separator: "|")
     }
 }
