@@ -1,6 +1,5 @@
 import CRdKafka
 import Logging
-import Synchronization
 
 /// A consumer-group member over librdkafka.
 ///
@@ -16,8 +15,6 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
     private let closed = AtomicFlag()
     private let nudger: FetchNudger
-    /// Topic names by their librdkafka handle (``MessageConversion/consumed(_:topicNames:)``).
-    private let topicNames = Mutex<[UInt: String]>([:])
 
     public init(configuration: ConsumerConfiguration, logger: Logger, hooks: RebalanceHooks = RebalanceHooks()) throws(KafkaError) {
         let coordinator = RebalanceCoordinator(hooks: hooks, logger: logger)
@@ -51,58 +48,42 @@ public final class KafkaConsumer: Sendable {
     /// fetched, up to `maxMessages`. Rebalance hooks run inside this call; when partitions are
     /// revoked mid-batch, their messages are left out (the next owner reads them again).
     public func poll(maxMessages: Int, timeoutMs: Int32) throws(KafkaError) -> [ConsumedMessage] {
-        try drain(maxMessages: maxMessages, firstWaitMs: timeoutMs).batch.messages()
-    }
-
-    /// ``poll(maxMessages:timeoutMs:)`` with the messages left as librdkafka gave them until
-    /// read (``ConsumedBatch``).
-    public func pollBatch(maxMessages: Int, timeoutMs: Int32) throws(KafkaError) -> ConsumedBatch {
         try drain(maxMessages: maxMessages, firstWaitMs: timeoutMs).batch
     }
 
     /// The messages already in the local queue, at most `maxMessages`, waiting for none: for a
     /// batch that goes on while more is queued. Nil when partitions were revoked meanwhile
     /// (messages read before may belong to them: the caller must not commit them as its own).
-    public func pollQueued(maxMessages: Int) throws(KafkaError) -> ConsumedBatch? {
+    public func pollQueued(maxMessages: Int) throws(KafkaError) -> [ConsumedMessage]? {
         let (batch, revoked) = try drain(maxMessages: maxMessages, firstWaitMs: 0)
         return revoked ? nil : batch
     }
 
     /// Up to `maxMessages`, waiting `firstWaitMs` for the first; stops at a revocation, whose
     /// partitions' messages are left out.
-    private func drain(maxMessages: Int, firstWaitMs: Int32) throws(KafkaError) -> (batch: ConsumedBatch, revoked: Bool) {
-        var messages: [UnsafeMutablePointer<rd_kafka_message_t>] = []
-        var origins: [ConsumedBatch.Origin] = []
-        // Destroyed here unless handed to the batch.
-        var handedOver = false
-        defer { if !handedOver { messages.forEach(rd_kafka_message_destroy) } }
+    private func drain(maxMessages: Int, firstWaitMs: Int32) throws(KafkaError) -> (batch: [ConsumedMessage], revoked: Bool) {
+        var batch: [ConsumedMessage] = []
         var wait = firstWaitMs
         var revoked = false
-        var names = topicNames.withLock { $0 }
-        let known = names.count
-        defer { if names.count != known { topicNames.withLock { $0 = names } } }
-        while messages.count < maxMessages, !revoked {
+        while batch.count < maxMessages, !revoked {
             guard let message = rd_kafka_consumer_poll(client.handle, wait) else {
                 // Drained what was fetched: the fetchers may be waiting for a full queue to empty.
-                if !messages.isEmpty { nudger.queueDrained(coordinator.assignment) }
+                if !batch.isEmpty { nudger.queueDrained(coordinator.assignment) }
                 break
             }
+            defer { rd_kafka_message_destroy(message) }
             nudger.consumed(bytes: message.pointee.len + message.pointee.key_len)
             wait = 0
-            let classified = classify(message)
-            if let classified {
-                rd_kafka_message_destroy(message)
-                if let error = classified { throw error }
+            if let error = classify(message) {
+                if let error { throw error }
                 continue
             }
-            messages.append(message)
-            origins.append(MessageConversion.origin(message, topicNames: &names))
-            revoked = try revocationTrimmed(&messages, &origins)
+            batch.append(MessageConversion.consumed(message))
+            revoked = try revocationTrimmed(&batch)
         }
-        if try revocationTrimmed(&messages, &origins) { revoked = true }
+        if try revocationTrimmed(&batch) { revoked = true }
         if let fatal = client.context.fatalError { throw fatal }
-        handedOver = true
-        return (ConsumedBatch(native: messages, origins: origins, client: client), revoked)
+        return (batch, revoked)
     }
 
     /// Partitions this member currently owns.
@@ -224,24 +205,12 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Drops (and destroys) messages of partitions revoked during this poll; true when any were revoked.
-    private func revocationTrimmed(_ messages: inout [UnsafeMutablePointer<rd_kafka_message_t>],
-                                   _ origins: inout [ConsumedBatch.Origin]) throws(KafkaError) -> Bool {
+    /// Drops messages of partitions revoked during this poll; true when any were revoked.
+    private func revocationTrimmed(_ batch: inout [ConsumedMessage]) throws(KafkaError) -> Bool {
         let (revoked, error) = coordinator.takeEvents()
         if let error { throw error }
         guard !revoked.isEmpty else { return false }
-        var kept = 0
-        for index in messages.indices {
-            if revoked.contains(origins[index].topicPartition) {
-                rd_kafka_message_destroy(messages[index])
-            } else {
-                messages[kept] = messages[index]
-                origins[kept] = origins[index]
-                kept += 1
-            }
-        }
-        messages.removeSubrange(kept...)
-        origins.removeSubrange(kept...)
+        batch.removeAll { revoked.contains($0.topicPartition) }
         return true
     }
 }

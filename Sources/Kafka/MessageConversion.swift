@@ -1,36 +1,19 @@
 import CRdKafka
 
-/// Copies a librdkafka message into Swift values.
+/// Copies a librdkafka message into a Swift value.
 enum MessageConversion {
-    /// Where a data message came from. `topicNames`: the names of the topics seen so far by
-    /// their handle (a message's topic handle lives as long as the client), so that a name is
-    /// made once, not per message.
-    static func origin(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [UInt: String]) -> ConsumedBatch.Origin {
+    static func consumed(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedMessage {
         let m = message.pointee
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &type)
-        let topic = m.rkt.map { rkt in
-            let handle = UInt(bitPattern: rkt)
-            if let name = topicNames[handle] { return name }
-            let name = String(cString: rd_kafka_topic_name(rkt))
-            topicNames[handle] = name
-            return name
-        } ?? ""
-        return ConsumedBatch.Origin(topic: topic, partition: m.partition, offset: m.offset,
-                                    timestampMs: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
-    }
-
-    /// The whole message, its origin read already.
-    static func consumed(_ message: UnsafeMutablePointer<rd_kafka_message_t>, origin: ConsumedBatch.Origin) -> ConsumedMessage {
-        let m = message.pointee
         return ConsumedMessage(
-            topic: origin.topic,
-            partition: origin.partition,
-            offset: origin.offset,
+            topic: m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
+            partition: m.partition,
+            offset: m.offset,
             key: bytes(m.key, m.key_len),
             value: bytes(m.payload, m.len),
             headers: headers(message),
-            timestampMs: origin.timestampMs
+            timestampMs: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
         )
     }
 

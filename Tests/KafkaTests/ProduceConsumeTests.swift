@@ -42,40 +42,6 @@ struct ProduceConsumeTests {
         #expect(Set(received.compactMap(\.keyString)).count == 40)
     }
 
-    @Test("a polled batch keeps librdkafka's messages until read: read on another thread after its consumer is closed and gone, they equal what was sent")
-    func batchOutlivesItsConsumer() async throws {
-        let cluster = try TestCluster(topics: ["t.batch": 3])
-        let producer = try cluster.producer()
-        var sent: [String: (value: [UInt8]?, headers: [KafkaHeader])] = [:]
-        for i in 0..<60 {
-            let headers = [KafkaHeader("ce_id", "id-\(i)"), KafkaHeader("binary", [0, 255, UInt8(i)]), KafkaHeader("null-header", nil)]
-            let value: [UInt8]? = i % 10 == 0 ? nil : Array("{\"n\":\(i)}".utf8)
-            _ = try await producer.send(OutgoingMessage(topic: "t.batch", key: Array("key-\(i)".utf8), value: value, headers: headers))
-            sent["key-\(i)"] = (value, headers)
-        }
-        try producer.close()
-
-        var batches: [ConsumedBatch] = []
-        do {
-            let consumer = try cluster.consumer(group: "g-batch")
-            try consumer.subscribe(topics: ["t.batch"])
-            let deadline = Date().addingTimeInterval(30)
-            while batches.reduce(0, { $0 + $1.count }) < 60, Date() < deadline {
-                batches.append(try consumer.pollBatch(maxMessages: 7, timeoutMs: 200))
-            }
-            consumer.close()
-        }  // the consumer is released here; its batches keep librdkafka's client alive
-        let received = await Task.detached { batches.flatMap { $0.messages() } }.value
-        #expect(received.count == 60)
-        for (message, origin) in zip(received, batches.flatMap(\.origins)) {
-            #expect(origin == ConsumedBatch.Origin(topic: message.topic, partition: message.partition, offset: message.offset, timestampMs: message.timestampMs))
-            let key = try #require(message.keyString)
-            let expected = try #require(sent[key], "unexpected key \(key)")
-            #expect(message.value == expected.value && message.headers == expected.headers, "\(key)")
-        }
-        #expect(Set(received.compactMap(\.keyString)).count == 60)
-    }
-
     @Test("hashing by bytes puts equal hashes in one partition, as Java's partitioner would")
     func hashedPartitioning() throws {
         let cluster = try TestCluster(topics: ["t.hash": 6])

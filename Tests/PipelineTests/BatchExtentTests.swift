@@ -12,7 +12,7 @@ struct BatchExtentTests {
     func rangesOverPieces() {
         let (seed, context) = testSeed()
         var random = SeededRandom(seed: seed)
-        var extent = BatchExtent(ConsumedBatch([]))
+        var extent = BatchExtent([])
         var expected: [TopicPartition: (Int64, Int64)] = [:]
         var total = 0
         for _ in 0..<5 {
@@ -29,7 +29,7 @@ struct BatchExtentTests {
                 }
             }
             total += piece.count
-            extent.add(ConsumedBatch(piece))
+            extent.add(piece)
         }
         let described = expected.keys.sorted().map { "\($0)@\(expected[$0]!.0)..\(expected[$0]!.1)" }.joined(separator: ", ")
         #expect(extent.count == total, "\(context)")

@@ -108,7 +108,7 @@ public final class BatchApplier {
     /// Applies `messages`, then each further piece `more` returns until it returns nil, in one
     /// transaction with their offsets. Each piece is prepared on its own second thread and can
     /// be released once applied, so a large batch read in pieces holds one piece at a time.
-    public func apply(_ messages: ConsumedBatch, continuing more: () throws -> ConsumedBatch? = { nil }) throws -> BatchOutcome {
+    public func apply(_ messages: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]? = { nil }) throws -> BatchOutcome {
         var outcome = BatchOutcome()
         // Applied and unchanged records per entity (by ordinal), into `outcome.byEntity` at the end.
         var perEntity = [EntityOutcome](repeating: EntityOutcome(), count: Entity.allCases.count)
@@ -123,15 +123,15 @@ public final class BatchApplier {
         var timings = BatchTimings()
         let started = ContinuousClock.now, startedCPU = ThreadCPUClock.seconds()
         /// Applies one piece as its preparation (decoding and staging on a second thread) gives it.
-        func applyPiece(_ messages: ConsumedBatch, _ preparation: BatchPreparation) throws {
-            for (index, origin) in messages.origins.enumerated() {
-                let tp = origin.topicPartition
-                if let next = outcome.offsets[tp] ?? committed[tp], origin.offset < next {
+        func applyPiece(_ messages: [ConsumedMessage], _ preparation: BatchPreparation) throws {
+            for (index, message) in messages.enumerated() {
+                let tp = message.topicPartition
+                if let next = outcome.offsets[tp] ?? committed[tp], message.offset < next {
                     outcome.skipped += 1
                     continue
                 }
                 outcome.read += 1
-                outcome.offsets[tp] = origin.offset + 1
+                outcome.offsets[tp] = message.offset + 1
                 // The versions accepted so far are written while the preparation catches up
                 // (and at least every `flushEvery` versions), so that writing overlaps decoding
                 // and staging; the facts that depend on them are rebuilt when the batch ends.
@@ -140,7 +140,7 @@ public final class BatchApplier {
                     try maintainer.flush()
                 }
                 switch preparation.message(at: index) {
-                case .refused(let stage, let reasons, let message):
+                case .refused(let stage, let reasons):
                     try refuse(message, stage: stage, reasons: reasons)
                 case .version(let version):
                     let entity = version.entity, position = version.position
@@ -160,7 +160,7 @@ public final class BatchApplier {
         /// prepared. Every preparation ends before this returns or throws, in the order they began.
         func applyPieces() throws {
             var current = (messages: messages, preparation: BatchPreparation(messages, decoder: decoder))
-            var next: (messages: ConsumedBatch, preparation: BatchPreparation)?
+            var next: (messages: [ConsumedMessage], preparation: BatchPreparation)?
             defer {
                 _ = current.preparation.finish()
                 _ = next?.preparation.finish()

@@ -6,12 +6,11 @@ struct BatchExtent: CustomStringConvertible {
     private(set) var count = 0
     private var ranges: [TopicPartition: ClosedRange<Int64>] = [:]
 
-    init(_ messages: ConsumedBatch) { add(messages) }
+    init(_ messages: [ConsumedMessage]) { add(messages) }
 
     /// Cheap on the applying thread: a poll returns each partition's messages together, so the
     /// ranges are kept per run of one partition, not per message.
-    mutating func add(_ batch: ConsumedBatch) {
-        let messages = batch.origins
+    mutating func add(_ messages: [ConsumedMessage]) {
         count += messages.count
         var start = messages.startIndex
         while start < messages.endIndex {

@@ -8,13 +8,12 @@ import Synchronization
 /// A message of a batch made ready for the state transaction: refused with its reasons, or a
 /// version to apply with its current-version row computed.
 enum PreparedMessage: Sendable {
-    /// With the message, converted (for the quarantine and the dead-letter topic).
-    case refused(RefusalStage, [String], ConsumedMessage)
+    case refused(RefusalStage, [String])
     case version(CurrentVersion)
 }
 
-/// Converts librdkafka's messages (``ConsumedBatch``), decodes and stages them, and computes
-/// each record's current-version row, on a thread of its own while the thread holding the state transaction applies the
+/// Decodes and stages the messages of a batch, and computes each record's current-version
+/// row, on a thread of its own while the thread holding the state transaction applies the
 /// messages before them: the transaction waits only when it catches up (``message(at:)``).
 /// Small batches are prepared in place (a thread costs more than they do).
 ///
@@ -33,7 +32,7 @@ final class BatchPreparation: @unchecked Sendable {
     /// How far the preparation may run ahead of the messages taken.
     static let maxAhead = 1_024
 
-    private let messages: ConsumedBatch
+    private let messages: [ConsumedMessage]
     private let decoder: RecordDecoder
     private let slots: UnsafeMutableBufferPointer<PreparedMessage?>
     private let condition = NSCondition()
@@ -56,7 +55,7 @@ final class BatchPreparation: @unchecked Sendable {
     /// Starts preparing `messages`; after `previous` is done preparing when given (the next
     /// piece of a batch, polled while the one before is applied, so that the preparing threads
     /// follow each other without a gap). Finish `previous` before this one.
-    init(_ messages: ConsumedBatch, decoder: RecordDecoder, after previous: BatchPreparation? = nil) {
+    init(_ messages: [ConsumedMessage], decoder: RecordDecoder, after previous: BatchPreparation? = nil) {
         self.messages = messages
         self.decoder = decoder
         slots = .allocate(capacity: messages.count)
@@ -134,7 +133,7 @@ final class BatchPreparation: @unchecked Sendable {
         var index = 0
         while index < messages.count, !stop.load(ordering: .relaxed) {
             let end = min(messages.count, index + Self.chunk)
-            for i in index..<end { slots[i] = prepare(messages.message(at: i)) }
+            for i in index..<end { slots[i] = prepare(messages[i]) }
             condition.lock()
             prepared = end
             condition.broadcast()
@@ -153,10 +152,10 @@ final class BatchPreparation: @unchecked Sendable {
         defer { stageSeconds += (ContinuousClock.now - stageStarted).seconds }
         switch decoded {
         case .undecodable(let reasons):
-            return .refused(.decode, reasons, message)
+            return .refused(.decode, reasons)
         case .record(let entity, let key, let value, let position):
             switch Stager.stage(entity, value: value, key: key) {
-            case .rejected(let reasons): return .refused(.staging, reasons, message)
+            case .rejected(let reasons): return .refused(.staging, reasons)
             case .accepted(let record): return .version(CurrentVersion(record, at: position))
             }
         }

@@ -192,9 +192,9 @@ public final class ConsumerService {
 
     /// One batch in one transaction: `batch`, then (with one state file) what is already queued,
     /// a poll at a time, up to the batch size; its timings and each record's latency to this commit.
-    private func apply(_ batch: ConsumedBatch, in session: StateSession, consumer: KafkaConsumer, state: inout ConsumeProgress,
+    private func apply(_ batch: [ConsumedMessage], in session: StateSession, consumer: KafkaConsumer, state: inout ConsumeProgress,
                        extent: inout BatchExtent) throws -> BatchOutcome {
-        var sentMs = batch.origins.compactMap(\.timestampMs)
+        var sentMs = batch.compactMap(\.timestampMs)
         var pieces = 1
         let (outcome, timings) = try session.apply(batch) {
             guard extent.count < options.batchSize else { return nil }
@@ -203,7 +203,7 @@ public final class ConsumerService {
             guard !piece.isEmpty else { return nil }
             pieces += 1
             extent.add(piece)
-            sentMs += piece.origins.compactMap(\.timestampMs)
+            sentMs += piece.compactMap(\.timestampMs)
             return piece
         }
         state.timings += timings
@@ -231,9 +231,9 @@ public final class ConsumerService {
     // MARK: - Parts
 
     /// The next batch, or nil after an out-of-range partition was handled.
-    private func poll(_ consumer: KafkaConsumer, session: StateSession?, book: OffsetBook) throws -> ConsumedBatch? {
+    private func poll(_ consumer: KafkaConsumer, session: StateSession?, book: OffsetBook) throws -> [ConsumedMessage]? {
         let size = options.stateDirectory ? options.batchSize : min(options.batchSize, options.pollSize)
-        let result = Result { () throws(KafkaError) in try consumer.pollBatch(maxMessages: size, timeoutMs: options.maxBatchLatencyMs) }
+        let result = Result { () throws(KafkaError) in try consumer.poll(maxMessages: size, timeoutMs: options.maxBatchLatencyMs) }
         switch result {
         case .success(let batch):
             return batch

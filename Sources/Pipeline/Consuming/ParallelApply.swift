@@ -15,7 +15,7 @@ import Kafka
 /// and the caller reads the slots after every lane finished (`DispatchGroup.wait` orders the
 /// writes before the reads).
 final class ParallelApply: @unchecked Sendable {
-    typealias Part = (session: StateFileSession, messages: ConsumedBatch)
+    typealias Part = (session: StateFileSession, messages: [ConsumedMessage])
     typealias PartResult = Result<(BatchOutcome, BatchTimings), Error>
 
     private let parts: [Part]

@@ -17,7 +17,7 @@ protocol StateSession: AnyObject {
     /// Applies a batch (each part in its own transaction with its offsets) and, where the
     /// session can, the further pieces `more` returns into the same transaction (until nil);
     /// what it did and where the time went.
-    func apply(_ batch: ConsumedBatch, continuing more: () throws -> ConsumedBatch?) throws -> (BatchOutcome, BatchTimings)
+    func apply(_ batch: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]?) throws -> (BatchOutcome, BatchTimings)
     func property(_ name: String) throws -> String?
     func setProperty(_ name: String, _ value: String) throws
     func close()
@@ -68,7 +68,7 @@ final class StateFileSession: StateSession {
         }
     }
 
-    func apply(_ batch: ConsumedBatch, continuing more: () throws -> ConsumedBatch?) throws -> (BatchOutcome, BatchTimings) {
+    func apply(_ batch: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]?) throws -> (BatchOutcome, BatchTimings) {
         let outcome = try applier.apply(batch, continuing: more)
         return (outcome, applier.lastTimings)
     }

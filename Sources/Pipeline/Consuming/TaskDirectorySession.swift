@@ -52,11 +52,11 @@ final class TaskDirectorySession: StateSession {
     /// Each task's part in its own file's transaction; `more` is never called (a batch is one
     /// poll here, so that every task file is committed before the next poll, where partitions
     /// may move).
-    func apply(_ batch: ConsumedBatch, continuing more: () throws -> ConsumedBatch?) throws -> (BatchOutcome, BatchTimings) {
+    func apply(_ batch: [ConsumedMessage], continuing more: () throws -> [ConsumedMessage]?) throws -> (BatchOutcome, BatchTimings) {
         var outcome = BatchOutcome(), timings = BatchTimings()
-        let grouped = Dictionary(grouping: batch.messages()) { task(of: $0.topic, $0.partition) }
+        let grouped = Dictionary(grouping: batch) { task(of: $0.topic, $0.partition) }
         // Files are opened (or created) here, on the loop's thread; only applying runs in parallel.
-        let parts = try grouped.keys.sorted().map { (session: try session($0), messages: ConsumedBatch(grouped[$0]!)) }
+        let parts = try grouped.keys.sorted().map { (session: try session($0), messages: grouped[$0]!) }
         let results: [ParallelApply.PartResult] = workers == 1 || parts.count == 1
             ? parts.map { part in Result { try part.session.apply(part.messages, continuing: { nil }) } }
             : ParallelApply(parts).run(lanes: workers)
