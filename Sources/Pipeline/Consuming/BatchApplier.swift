@@ -1,3 +1,4 @@
+import Dispatch
 import Kafka
 import Marts
 import Staging
@@ -97,6 +98,9 @@ public final class BatchApplier {
     /// ...and in any case.
     static let flushEvery = 2_048
 
+    /// Where the pieces are decoded and staged, one after another (``BatchPreparation``).
+    private let preparing = DispatchQueue(label: "emr-prepare")
+
     public init(store: StateStore, maintainer: MartMaintainer, decoder: RecordDecoder, book: OffsetBook, deadLetters: DeadLetterPublisher?) {
         self.store = store
         self.maintainer = maintainer
@@ -157,21 +161,25 @@ public final class BatchApplier {
         }
         /// Applies `messages` and every further piece. The next piece is polled before the one
         /// in hand is applied, so that its preparation starts as soon as the one before is
-        /// prepared. Every preparation ends before this returns or throws, in the order they began.
+        /// prepared; if nothing was queued yet, it is polled again after (the batch ends only
+        /// when that finds nothing either, so batches are as large as when pieces were polled
+        /// one after another). Every preparation ends before this returns or throws, in the
+        /// order they began.
         func applyPieces() throws {
-            var current = (messages: messages, preparation: BatchPreparation(messages, decoder: decoder))
+            var current = (messages: messages, preparation: BatchPreparation(messages, decoder: decoder, on: preparing))
             var next: (messages: [ConsumedMessage], preparation: BatchPreparation)?
             defer {
                 _ = current.preparation.finish()
                 _ = next?.preparation.finish()
             }
             while true {
-                next = try more().map { ($0, BatchPreparation($0, decoder: decoder, after: current.preparation)) }
+                next = try more().map { ($0, BatchPreparation($0, decoder: decoder, on: preparing)) }
                 try applyPiece(current.messages, current.preparation)
                 let prepared = current.preparation.finish()
                 timings.decode += prepared.decode
                 timings.stage += prepared.stage
                 BackgroundRelease.release(current)
+                if next == nil { next = try more().map { ($0, BatchPreparation($0, decoder: decoder, on: preparing)) } }
                 guard let following = next else { return }
                 current = following
                 next = nil

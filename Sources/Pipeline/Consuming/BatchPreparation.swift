@@ -13,9 +13,10 @@ enum PreparedMessage: Sendable {
 }
 
 /// Decodes and stages the messages of a batch, and computes each record's current-version
-/// row, on a thread of its own while the thread holding the state transaction applies the
-/// messages before them: the transaction waits only when it catches up (``message(at:)``).
-/// Small batches are prepared in place (a thread costs more than they do).
+/// row, on another thread (the applier's serial preparing queue) while the thread holding the
+/// state transaction applies the messages before them: the transaction waits only when it
+/// catches up (``message(at:)``). Small pieces are prepared in place (handing them over costs
+/// more than they do).
 ///
 /// The preparing thread stays at most ``maxAhead`` messages ahead of the applying one, so the
 /// prepared rows held at once stay few whatever the batch size.
@@ -44,31 +45,27 @@ final class BatchPreparation: @unchecked Sendable {
     private var seen = 0
     /// ``finish()`` was called.
     private var finished = false
-    /// Every message prepared, or stopped (guarded by `condition`).
-    private var done = false
     private let stop = Atomic(false)
     private let ended = DispatchSemaphore(value: 0)
     private let threaded: Bool
     private var decodeSeconds = 0.0
     private var stageSeconds = 0.0
 
-    /// Starts preparing `messages`; after `previous` is done preparing when given (the next
-    /// piece of a batch, polled while the one before is applied, so that the preparing threads
-    /// follow each other without a gap). Finish `previous` before this one.
-    init(_ messages: [ConsumedMessage], decoder: RecordDecoder, after previous: BatchPreparation? = nil) {
+    /// Starts preparing `messages` on `queue`, a serial queue of the applier's: the pieces of a
+    /// batch are prepared one after the other there, each as soon as the one before is done (the
+    /// next piece is polled while the one before is applied), on one thread at a time. Finish
+    /// the preparations in the order they were made.
+    init(_ messages: [ConsumedMessage], decoder: RecordDecoder, on queue: DispatchQueue) {
         self.messages = messages
         self.decoder = decoder
         slots = .allocate(capacity: messages.count)
         slots.initialize(repeating: nil)
         threaded = messages.count >= Self.threadedMinimum
         if threaded {
-            let thread = Thread { [self] in
-                previous?.waitUntilDone()
+            queue.async { [self] in
                 prepareAll()
                 ended.signal()
             }
-            thread.name = "emr-prepare"
-            thread.start()
         } else {
             prepareAll()
         }
@@ -116,20 +113,7 @@ final class BatchPreparation: @unchecked Sendable {
         return (decodeSeconds, stageSeconds)
     }
 
-    /// Waits until every message is prepared, or the preparation was stopped.
-    private func waitUntilDone() {
-        condition.lock()
-        while !done { condition.wait() }
-        condition.unlock()
-    }
-
     private func prepareAll() {
-        defer {
-            condition.lock()
-            done = true
-            condition.broadcast()
-            condition.unlock()
-        }
         var index = 0
         while index < messages.count, !stop.load(ordering: .relaxed) {
             let end = min(messages.count, index + Self.chunk)
