@@ -23,18 +23,12 @@ public enum StagingSchema {
         plans[entity]!.fields
     }
 
-    /// Staged names of the declared fields (columns outside them are carried lower-cased).
-    public static func names(of entity: Entity) -> Set<String> {
-        plans[entity]!.names
-    }
-
     /// What staging needs per entity, computed once.
     struct Plan: Sendable {
         let fields: [FieldSpec]
         /// Per field: required by the spec or a non-optional key column.
         let required: [Bool]
         let columns: Set<String>
-        let names: Set<String>
         /// Position of each field in ``fields`` by staged name.
         let index: [String: Int]
         let schema: EntitySchema
@@ -46,7 +40,6 @@ public enum StagingSchema {
                 spec.required || (schema.keyColumns.contains(spec.column) && !schema.optionalKeyColumns.contains(spec.column))
             }
             columns = Set(fields.map(\.column))
-            names = Set(fields.map(\.name))
             index = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
         }
     }
