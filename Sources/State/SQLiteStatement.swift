@@ -91,11 +91,13 @@ public final class SQLiteStatement {
     }
 
     /// Binds `values` to `?1, ?2, ...` and steps to the end (for statements that return no
-    /// rows; values bound before at higher positions stay). SQLite reads the texts in place
-    /// (`SQLITE_STATIC`): they stay valid until the statement is reset, before this returns.
+    /// rows; values bound before at higher positions stay bound for this run). SQLite reads the
+    /// texts in place (`SQLITE_STATIC`), so the statement is reset and every binding cleared
+    /// before the buffer goes, whatever happens: nothing points into it after this returns.
     public func run(binding values: PackedValues) throws(StateError) {
-        defer { reset() }
         let failed = values.bytes.withUnsafeBytes { bytes -> StateError? in
+            // After the returned error is made (it names SQLite's message before the reset).
+            defer { reset() }
             let text = bytes.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) }
             for (i, slot) in values.slots.enumerated() {
                 let index = Int32(i + 1)
@@ -111,12 +113,7 @@ public final class SQLiteStatement {
             }
             var rc = sqlite3_step(raw)
             while rc == SQLITE_ROW { rc = sqlite3_step(raw) }
-            // The error named before the reset; unbound before the buffer goes: nothing may
-            // point into it after this returns.
-            let error = rc == SQLITE_DONE ? nil : failure(rc)
-            sqlite3_reset(raw)
-            sqlite3_clear_bindings(raw)
-            return error
+            return rc == SQLITE_DONE ? nil : failure(rc)
         }
         if let failed { throw failed }
     }
