@@ -20,17 +20,22 @@ public struct FieldSpec: Sendable, Hashable {
 public enum StagingSchema {
     /// The fields of an entity, in staging order (built once; called per record).
     public static func fields(of entity: Entity) -> [FieldSpec] {
-        plans[entity]!.fields
+        plan(entity).fields
     }
 
     /// What staging needs per entity, computed once.
-    struct Plan: Sendable {
+    final class Plan: Sendable {
         let fields: [FieldSpec]
         /// Per field: required by the spec or a non-optional key column.
         let required: [Bool]
-        let columns: Set<String>
+        /// Position of each field in ``fields`` by its CSV column.
+        let position: [String: Int]
+        /// Each field's CSV column as UTF-8 bytes (a decoder compares them with a message's names).
+        let columnBytes: [[UInt8]]
         /// Position of each field in ``fields`` by staged name.
         let index: [String: Int]
+        /// Positions of the natural key's columns (``EntitySchema/keyColumns``), all declared.
+        let keyIndices: [Int]
         let schema: EntitySchema
 
         init(_ entity: Entity) {
@@ -39,12 +44,20 @@ public enum StagingSchema {
             required = fields.map { [schema] spec in
                 spec.required || (schema.keyColumns.contains(spec.column) && !schema.optionalKeyColumns.contains(spec.column))
             }
-            columns = Set(fields.map(\.column))
+            position = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.column, $0) })
+            columnBytes = fields.map { Array($0.column.utf8) }
             index = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
+            keyIndices = schema.keyColumns.map { [position] column in
+                guard let index = position[column] else { preconditionFailure("key column \(column) of \(entity) is not declared") }
+                return index
+            }
         }
     }
 
-    static let plans: [Entity: Plan] = Dictionary(uniqueKeysWithValues: Entity.allCases.map { ($0, Plan($0)) })
+    /// By ``Entity/ordinal``.
+    private static let plans: [Plan] = Entity.allCases.map(Plan.init)
+
+    static func plan(_ entity: Entity) -> Plan { plans[entity.ordinal] }
 
     private static func declaredFields(of entity: Entity) -> [FieldSpec] {
         switch entity {

@@ -19,7 +19,7 @@ public struct StagedRecord: Sendable, Hashable {
 
     /// The value of the declared field named `name` (``StagedField``); nil when null.
     public func value(of name: String) -> StagedValue? {
-        StagingSchema.plans[entity]!.index[name].flatMap { declared[$0] }
+        StagingSchema.plan(entity).index[name].flatMap { declared[$0] }
     }
 }
 
@@ -36,17 +36,19 @@ public enum StagingResult: Sendable, Hashable {
 /// record, with every reason listed.
 public enum Stager {
     public static func stage(_ entity: Entity, value: [String: String], key: String?) -> StagingResult {
+        stage(RawRow(entity, value), key: key)
+    }
+
+    public static func stage(_ row: RawRow, key: String?) -> StagingResult {
         var reasons: [String] = []
-        let plan = StagingSchema.plans[entity]!
+        let entity = row.entity
+        let plan = StagingSchema.plan(entity)
         var declared = [StagedValue?](repeating: nil, count: plan.fields.count)
         var extra: [String: StagedValue] = [:]
-        var declaredPresent = 0
         for (index, (spec, required)) in zip(plan.fields, plan.required).enumerated() {
-            let found = value[spec.column]
-            if found != nil { declaredPresent += 1 }
-            let raw = found ?? ""
-            if raw.isEmpty {
-                if required { reasons.append("\(spec.column): required field is \(value[spec.column] == nil ? "missing" : "empty")") }
+            let found = row.declared[index]
+            guard let raw = found, !raw.isEmpty else {
+                if required { reasons.append("\(spec.column): required field is \(found == nil ? "missing" : "empty")") }
                 continue
             }
             guard let typed = FieldParser.parse(raw, as: spec.type) else {
@@ -55,21 +57,21 @@ public enum Stager {
             }
             declared[index] = typed
         }
-        // Columns outside the declared ones, if the row has any (most rows have none).
-        if value.count > declaredPresent {
-            for (column, raw) in value where !plan.columns.contains(column) && !raw.isEmpty {
-                // Under a declared field's name it replaces that field's value (as it always did).
-                let name = column.lowercased()
-                if let index = plan.index[name] { declared[index] = .text(raw) } else { extra[name] = .text(raw) }
-            }
+        // Columns outside the declared ones, in the order they were read (most rows have none).
+        for (column, raw) in row.extra where !raw.isEmpty {
+            // Under a declared field's name it replaces that field's value (as it always did).
+            let name = column.lowercased()
+            if let index = plan.index[name] { declared[index] = .text(raw) } else { extra[name] = .text(raw) }
         }
         // An encounter cannot end before it starts (a negative duration in every mart).
         // Medications can: real Synthea exports contain them, and they pass as they are.
         if entity == .encounters, case .timestamp(let start)? = declared[plan.index[StagedField.startAt]!],
            case .timestamp(let stop)? = declared[plan.index[StagedField.stopAt]!], stop < start {
-            reasons.append("STOP: '\(value["STOP"] ?? "")' is before START '\(value["START"] ?? "")' (an encounter cannot end before it starts)")
+            reasons.append("STOP: '\(row[column: "STOP"] ?? "")' is before START '\(row[column: "START"] ?? "")' (an encounter cannot end before it starts)")
         }
-        let naturalKey = plan.schema.naturalKey(of: value)
+        let naturalKey = plan.keyIndices.count == 1
+            ? row.declared[plan.keyIndices[0]] ?? ""
+            : plan.keyIndices.map { row.declared[$0] ?? "" }.joined(separator: "|")
         if let key, key != naturalKey {
             reasons.append("key: '\(key.prefix(128))' does not match the natural key '\(naturalKey.prefix(128))' of the value")
         }

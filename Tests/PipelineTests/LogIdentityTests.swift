@@ -115,7 +115,7 @@ struct LogIdentityTests {
         let message = ConsumedMessage(topic: decoder.topics.first { decoder.entities[$0] == .patients }!, partition: 0, offset: 0,
                                       key: Array("p1".utf8), value: value, headers: headers, timestampMs: kafka)
         switch decoder.decode(message, nowMs: now) {
-        case .record(_, _, _, let position):
+        case .record(_, _, let position):
             #expect(accepted, "accepted ce_time +\(ceAhead.map(String.init) ?? "none") ms, Kafka timestamp +\(kafkaAhead) ms")
             #expect(position.ingestedMs == kafka + (ceAhead ?? 0))
         case .undecodable(let reasons):

@@ -137,8 +137,8 @@ final class BatchPreparation: @unchecked Sendable {
         switch decoded {
         case .undecodable(let reasons):
             return .refused(.decode, reasons)
-        case .record(let entity, let key, let value, let position):
-            switch Stager.stage(entity, value: value, key: key) {
+        case .record(let key, let value, let position):
+            switch Stager.stage(value, key: key) {
             case .rejected(let reasons): return .refused(.staging, reasons)
             case .accepted(let record): return .version(CurrentVersion(record, at: position))
             }

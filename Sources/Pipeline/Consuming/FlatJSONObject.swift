@@ -1,15 +1,19 @@
 import Kafka
+import Staging
+import Synthea
 
 /// A one-pass parser for the message value the producers write: a flat JSON object whose values
 /// are all strings (`{"Id":"…","START":"…"}`), validating UTF-8 as it goes. It answers nil for
 /// anything else (another shape, a duplicate key, invalid UTF-8, a bad escape), and the caller
 /// then asks Foundation's full parser, which names the exact problem: the fast path never
-/// accepts what the full parser would refuse or read differently.
+/// accepts what the full parser would refuse or read differently. The object is read as a row
+/// of an entity (``RawRow``): a declared column's name is matched by its bytes, never made a
+/// String nor hashed.
 enum FlatJSONObject {
-    static func parse(_ bytes: [UInt8]) -> [String: String]? {
+    static func parse(_ bytes: [UInt8], as entity: Entity) -> RawRow? {
         bytes.withUnsafeBufferPointer { buffer in
             var parser = Cursor(buffer: buffer)
-            return parser.object()
+            return parser.object(RawRow(entity))
         }
     }
 
@@ -17,24 +21,41 @@ enum FlatJSONObject {
         let buffer: UnsafeBufferPointer<UInt8>
         var index = 0
 
-        mutating func object() -> [String: String]? {
+        mutating func object(_ empty: RawRow) -> RawRow? {
             skipSpace()
             guard next() == UInt8(ascii: "{") else { return nil }
-            var fields: [String: String] = [:]
-            // Room for a Synthea row (up to 28 columns) from the start: growing the table
-            // step by step rehashed every key several times per message.
-            fields.reserveCapacity(32)
+            var row = empty
             skipSpace()
             if peek() == UInt8(ascii: "}") {
                 index += 1
             } else {
+                var place = 0
                 while true {
-                    guard next() == UInt8(ascii: "\""), let name = string() else { return nil }
+                    guard next() == UInt8(ascii: "\"") else { return nil }
+                    // A declared column's name: its bytes (no escape in it) equal the column's.
+                    let (declared, name): (Int?, String?)
+                    if let bytes = plainString() {
+                        declared = row.declaredIndex(of: bytes, hint: place)
+                        if declared == nil {
+                            guard let text = UTF8Text.string(bytes) else { return nil }
+                            name = text
+                        } else {
+                            name = nil
+                        }
+                    } else {
+                        guard let text = string() else { return nil }
+                        (declared, name) = (nil, text)
+                    }
                     skipSpace()
                     guard next() == UInt8(ascii: ":") else { return nil }
                     skipSpace()
                     guard next() == UInt8(ascii: "\""), let value = string() else { return nil }
-                    guard fields.updateValue(value, forKey: name) == nil else { return nil }
+                    if let declared {
+                        guard row.set(declaredAt: declared, value) else { return nil }
+                    } else {
+                        guard row.set(name!, value) else { return nil }
+                    }
+                    place += 1
                     skipSpace()
                     guard let separator = next() else { return nil }
                     if separator == UInt8(ascii: "}") { break }
@@ -43,7 +64,24 @@ enum FlatJSONObject {
                 }
             }
             skipSpace()
-            return index == buffer.count ? fields : nil
+            return index == buffer.count ? row : nil
+        }
+
+        /// The bytes of a string without escapes after its opening quote, the cursor after its
+        /// closing quote; nil (the cursor unmoved) when it has an escape, a control character
+        /// or no end.
+        mutating func plainString() -> UnsafeBufferPointer<UInt8>? {
+            var end = index
+            while end < buffer.count {
+                let byte = buffer[end]
+                if byte == UInt8(ascii: "\"") {
+                    defer { index = end + 1 }
+                    return UnsafeBufferPointer(rebasing: buffer[index..<end])
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                end += 1
+            }
+            return nil
         }
 
         /// The rest of a string after its opening quote.

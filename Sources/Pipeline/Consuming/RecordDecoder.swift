@@ -8,7 +8,7 @@ import Synthea
 /// A raw-topic message decoded into a Synthea row with its source position, or the reasons it
 /// could not be.
 public enum DecodedMessage: Sendable {
-    case record(entity: Entity, key: String?, value: [String: String], position: SourcePosition)
+    case record(key: String?, value: RawRow, position: SourcePosition)
     case undecodable([String])
 }
 
@@ -56,12 +56,12 @@ public struct RecordDecoder: Sendable {
         var (reasons, ceTime) = headerReasons(message, entity: entity)
         let key = message.key.flatMap(UTF8Text.string)
         if message.key == nil { reasons.append("key: missing") } else if key == nil { reasons.append("key: not valid UTF-8") }
-        var value: [String: String] = [:]
+        var value = RawRow(entity)
         if let bytes = message.value {
             if bytes.count > maxValueBytes {
                 reasons.append("value: \(bytes.count) bytes, over the limit of \(maxValueBytes)")
             } else {
-                switch Self.parseObject(bytes) {
+                switch Self.parseObject(bytes, as: entity) {
                 case .success(let object): value = object
                 case .failure(let reason): reasons.append(reason.message)
                 }
@@ -72,7 +72,7 @@ public struct RecordDecoder: Sendable {
         reasons += timeReasons(ceTimeMs: ceTime, kafkaTimestampMs: message.timestampMs, nowMs: nowMs)
         if !reasons.isEmpty { return .undecodable(reasons) }
         let ingested = ceTime ?? message.timestampMs ?? 0
-        return .record(entity: entity, key: key, value: value,
+        return .record(key: key, value: value,
                        position: SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset, ingestedMs: ingested))
     }
 
@@ -162,10 +162,10 @@ public struct RecordDecoder: Sendable {
 
     struct Reason: Error { var message: String }
 
-    /// A JSON object whose values are all strings.
-    static func parseObject(_ bytes: [UInt8]) -> Result<[String: String], Reason> {
+    /// A JSON object whose values are all strings, as a row of `entity`.
+    static func parseObject(_ bytes: [UInt8], as entity: Entity) -> Result<RawRow, Reason> {
         // The shape producers write, in one pass; anything else goes to the full parser below.
-        if let fields = FlatJSONObject.parse(bytes) { return .success(fields) }
+        if let row = FlatJSONObject.parse(bytes, as: entity) { return .success(row) }
         guard String(validating: bytes, as: UTF8.self) != nil else { return .failure(Reason(message: "value: not valid UTF-8")) }
         let any: Any
         do {
@@ -180,7 +180,7 @@ public struct RecordDecoder: Sendable {
             if let text = field as? String { fields[name] = text } else { bad.append(name) }
         }
         if !bad.isEmpty { return .failure(Reason(message: "value: fields are not strings: \(bad.sorted().joined(separator: ", "))")) }
-        return .success(fields)
+        return .success(RawRow(entity, fields))
     }
 }
 
