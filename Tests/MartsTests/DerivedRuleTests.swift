@@ -1,5 +1,5 @@
 import Foundation
-import Marts
+@testable import Marts
 import Staging
 import State
 import Synthea
@@ -102,6 +102,19 @@ struct DerivedRuleTests {
         #expect(DerivedFields.conditionDescription("Unbalanced (x") == ("Unbalanced (x", ""))
         #expect(DerivedFields.encounterClass("urgentcare") == "Urgentcare")
         #expect(DerivedFields.encounterClass("AMBULATORY") == "Ambulatory")
+    }
+
+    @Test("ASCII descriptions and classes, read by bytes, equal the Character-by-Character rules")
+    func asciiFastPaths() {
+        let (seed, context) = testSeed()
+        var random = SeededRandom(seed: seed)
+        let pieces = ["(", ")", " ", "\t", "\r\n", "\r", "\n", "a", "Z", "disorder", "x y", "9", "-", "é", "(\u{301}", "\u{A0}"]
+        for _ in 0..<5_000 {
+            let text = (0..<random.int(0...10)).map { _ in pieces[random.int(0...(pieces.count - 1))] }.joined()
+            #expect(DerivedFields.conditionDescription(text) == DerivedFields.conditionDescriptionByCharacter(text),
+                    "\(context): \(text.debugDescription)")
+            #expect(DerivedFields.encounterClass(text) == DerivedFields.encounterClassByCharacter(text), "\(context): \(text.debugDescription)")
+        }
     }
 
     @Test("money sums are exact decimals, whatever the order; retraction subtracts exactly")
