@@ -117,7 +117,14 @@ final class BatchPreparation: @unchecked Sendable {
         var index = 0
         while index < messages.count, !stop.load(ordering: .relaxed) {
             let end = min(messages.count, index + Self.chunk)
-            for i in index..<end { slots[i] = prepare(messages[i]) }
+            // A chunk decoded, then staged: the clocks are read per chunk, not per message.
+            let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            let decodeStarted = ContinuousClock.now
+            let decoded = messages[index..<end].map { decoder.decode($0, nowMs: nowMs) }
+            let stageStarted = ContinuousClock.now
+            for (i, message) in zip(index..<end, decoded) { slots[i] = Self.prepare(message) }
+            decodeSeconds += (stageStarted - decodeStarted).seconds
+            stageSeconds += (ContinuousClock.now - stageStarted).seconds
             condition.lock()
             prepared = end
             condition.broadcast()
@@ -128,12 +135,8 @@ final class BatchPreparation: @unchecked Sendable {
         }
     }
 
-    private func prepare(_ message: ConsumedMessage) -> PreparedMessage {
-        let decodeStarted = ContinuousClock.now
-        let decoded = decoder.decode(message)
-        let stageStarted = ContinuousClock.now
-        decodeSeconds += (stageStarted - decodeStarted).seconds
-        defer { stageSeconds += (ContinuousClock.now - stageStarted).seconds }
+    /// A decoded message staged, with its current-version row.
+    private static func prepare(_ decoded: DecodedMessage) -> PreparedMessage {
         switch decoded {
         case .undecodable(let reasons):
             return .refused(.decode, reasons)

@@ -128,7 +128,7 @@ public struct RecordDecoder: Sendable {
     /// Times implausibly far in the future (beyond ``maxClockSkewMs``).
     func timeReasons(ceTimeMs: Int64?, kafkaTimestampMs: Int64?, nowMs: Int64) -> [String] {
         var reasons: [String] = []
-        let tolerance = "the clock-skew tolerance of \(maxClockSkewMs / 1000) s"
+        var tolerance: String { "the clock-skew tolerance of \(maxClockSkewMs / 1000) s" }
         func instant(_ ms: Int64) -> String { CivilTime.formatTimestamp(milliseconds: ms) }
         if let ce = ceTimeMs, let kafka = kafkaTimestampMs, kafka > 0, ce > kafka + maxClockSkewMs {
             reasons.append("header \(CloudEventHeader.time): \(instant(ce)) is later than the message's Kafka timestamp \(instant(kafka)) by more than \(tolerance)")
