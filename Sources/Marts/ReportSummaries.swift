@@ -13,10 +13,16 @@ import State
 public enum ReportSummaries {
     public static let names = ["report_class_days", "report_age_days", "report_patient_days"]
 
-    static let durationSeconds = "(CAST(strftime('%s', stop_at) AS INTEGER) - CAST(strftime('%s', start_at) AS INTEGER))"
+    /// An encounter's duration in whole seconds (staged timestamps have no fraction, so
+    /// `unixepoch` is exact; it reads each timestamp once, where the `strftime('%s', …)` of
+    /// migration 5 (``durationSecondsAsReleased``) also formats and casts it: 8 vs 15 ms over the
+    /// 26,789 encounter facts of 600 patients in the shell).
+    static let durationSeconds = "(unixepoch(stop_at) - unixepoch(start_at))"
+    /// The same as migration 5 wrote it (its SQL stays as released).
+    static let durationSecondsAsReleased = "(CAST(strftime('%s', stop_at) AS INTEGER) - CAST(strftime('%s', start_at) AS INTEGER))"
 
     /// Batch definitions over a table of encounter facts, in the order of ``names``.
-    static func batchDefinitions(encounterFacts: String) -> [String] {
+    static func batchDefinitions(encounterFacts: String, durationSeconds: String = durationSeconds) -> [String] {
         [
             """
             SELECT encounter_class, start_date, count(*), emr_decimal_sum(total_claim_cost),
@@ -47,7 +53,7 @@ public enum ReportSummaries {
 
     /// Migration 5: the tables, filled from the facts already there.
     static let migration: String = {
-        let fill = batchDefinitions(encounterFacts: "fact_patient_encounters")
+        let fill = batchDefinitions(encounterFacts: "fact_patient_encounters", durationSeconds: durationSecondsAsReleased)
         return """
             CREATE TABLE report_class_days (
                 encounter_class TEXT NOT NULL, start_date TEXT NOT NULL, encounter_count INTEGER NOT NULL, total_claim_cost TEXT,
