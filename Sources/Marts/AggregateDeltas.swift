@@ -81,7 +81,9 @@ enum AggregateDeltas {
     static let tables: [Table] = [
         table("fact_patient_encounter_readmissions", from: Work.encounterContributions,
               group: [("encounter_class", "encounter_class"), ("start_date", "start_date")],
-              changes: [.signed("readmission_encounter_count", "readmission"), .count("encounter_count")],
+              changes: [.signed("readmission_encounter_count", "readmission"), .count("encounter_count"),
+                        .decimal("total_claim_cost", "total_claim_cost"), .signed("duration_seconds", "duration_seconds"),
+                        .signed("duration_count", "has_stop")],
               count: "encounter_count"),
         // A start date of no calendar month adds nothing (as in the batch definition's join).
         table("fact_patient_encounters_by_month", from: Work.encounterContributions,
@@ -106,11 +108,6 @@ enum AggregateDeltas {
         table("dim_medications", from: Work.medicationReferences,
               group: [("medication_code", "medication_code"), ("medication_description", "medication_description")],
               changes: [.count("reference_count")], count: "reference_count", grouped: true),
-        table("report_class_days", from: Work.encounterContributions,
-              group: [("encounter_class", "encounter_class"), ("start_date", "start_date")],
-              changes: [.count("encounter_count"), .signed("duration_seconds", "duration_seconds"), .signed("duration_count", "has_stop"),
-                        .decimal("total_claim_cost", "total_claim_cost")],
-              count: "encounter_count"),
         table("report_age_days", from: Work.encounterContributions,
               group: [("age_group_id", "age_group_id"), ("encounter_class", "encounter_class"), ("start_date", "start_date")],
               changes: [.count("encounter_count")], count: "encounter_count"),

@@ -82,7 +82,7 @@ public struct DashboardReport: Sendable, Equatable {
         }
         let classes = try rows("""
             SELECT encounter_class, sum(encounter_count), emr_decimal_sum(total_claim_cost), sum(duration_seconds), sum(duration_count)
-            FROM report_class_days WHERE \(encounterFilter) GROUP BY encounter_class ORDER BY sum(encounter_count) DESC, encounter_class
+            FROM fact_patient_encounter_readmissions WHERE \(encounterFilter) GROUP BY encounter_class ORDER BY sum(encounter_count) DESC, encounter_class
             """).map { row -> ClassFigures in
             let name = row[0].text ?? "", count = row[1].int ?? 0, readmitted = readmissions[name] ?? 0
             let seconds = row[3].int ?? 0, stays = row[4].int ?? 0
@@ -102,7 +102,7 @@ public struct DashboardReport: Sendable, Equatable {
             FROM fact_top_medications_by_patient_age_group WHERE \(encounterFilter) GROUP BY 1, 2 ORDER BY 1, 2
             """).map { [.null, $0[0], ageNames[$0[1].int ?? 0] ?? .text(""), $0[2]] })
         let months = try grouped(rows("""
-            SELECT CAST(substr(start_date, 6, 2) AS INTEGER), encounter_class, sum(encounter_count) FROM report_class_days
+            SELECT CAST(substr(start_date, 6, 2) AS INTEGER), encounter_class, sum(encounter_count) FROM fact_patient_encounter_readmissions
             WHERE \(encounterFilter) GROUP BY 1, 2 ORDER BY 1, 2
             """).map { row in [row[0], .text(monthNames[Int(row[0].int ?? 1) - 1]), row[1], row[2]] })
         let diagnoses = try grouped(rows("""

@@ -41,8 +41,14 @@ public enum MartCatalog {
             .text("encounter_class"), .date("start_date"), .integer("readmission_encounter_count").required,
             .integer("encounter_count").required,
         ],
+        // The dashboard's figures per class and start date (``ReportSummaries``), kept at the
+        // same grain: the exact claim cost, and the summed duration in whole seconds of the
+        // encounters with a stop.
+        hidden: [.decimal("total_claim_cost"), .integer("duration_seconds").required, .integer("duration_count").required],
         derivation: .groups({ MartQueries.readmissionsBatch(encounterFacts: $0.encounterFacts, windowDays: $0.readmissionWindowDays) },
-                            combine: ["readmission_encounter_count": "sum(readmission_encounter_count)", "encounter_count": "sum(encounter_count)"]))
+                            combine: ["readmission_encounter_count": "sum(readmission_encounter_count)", "encounter_count": "sum(encounter_count)",
+                                      "total_claim_cost": "emr_decimal_sum(total_claim_cost)", "duration_seconds": "sum(duration_seconds)",
+                                      "duration_count": "sum(duration_count)"]))
     public static let encountersByMonth = MartDefinition(
         "fact_patient_encounters_by_month", .aggregate, grain: ["encounter_class", "encounter_month"], columns: [
             .text("encounter_class"), .date("encounter_month"), .integer("encounter_year_number"), .integer("encounter_month_number"),

@@ -166,8 +166,8 @@ enum MartQueries {
 
     static func readmissionsBatch(encounterFacts: String, windowDays: Int64) -> String {
         """
-        SELECT encounter_class, start_date, sum(\(readmissionFlag(windowDays: windowDays))), count(*) FROM \(encounterFacts)
-        GROUP BY encounter_class, start_date
+        SELECT encounter_class, start_date, sum(\(readmissionFlag(windowDays: windowDays))), count(*), \(ReportSummaries.classDayFigures)
+        FROM \(encounterFacts) GROUP BY encounter_class, start_date
         """
     }
 

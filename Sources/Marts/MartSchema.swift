@@ -8,10 +8,11 @@ public enum MartSchema {
     /// Every migration of a state file that holds marts.
     /// Versions: 1 base tables, 2 current versions and marts, 3 accepted offset gaps, 4 state
     /// properties, 5 dashboard summaries, 6 row-id storage for the large tables, 7 patient days
-    /// keyed by date first, 8 numbered encounter chains, 9 facts stored by key id.
+    /// keyed by date first, 8 numbered encounter chains, 9 facts stored by key id, 10 the
+    /// dashboard's class-day figures in the readmissions mart.
     public static let migrations: [String] = StateSchema.baseMigrations + [
         version2, StateSchema.acceptedGapsMigration, StateSchema.propertiesMigration, ReportSummaries.migration, version6,
-        ReportSummaries.dateFirstPatientDays, EncounterChains.migration, version9,
+        ReportSummaries.dateFirstPatientDays, EncounterChains.migration, version9, ReportSummaries.classDaysInReadmissions,
     ]
 
     /// Columns derived once when a record becomes current (spec section 6).

@@ -22,7 +22,11 @@ struct DifferentialTests {
             case .patients:
                 if let birth = row["BIRTHDATE"], birth.count == 10, let year = Int(birth.prefix(4)) {
                     let shift = random.pick([-130, -3, -1, 1, 2, 15, 90])
-                    row["BIRTHDATE"] = String(format: "%04d", max(1800, year + shift)) + birth.dropFirst(4)
+                    let shifted = max(1800, year + shift)
+                    // 29 February moved to a common year would be no date (and rejected).
+                    let leap = shifted % 4 == 0 && (shifted % 100 != 0 || shifted % 400 == 0)
+                    let monthDay = birth.hasSuffix("-02-29") && !leap ? "-02-28" : String(birth.dropFirst(4))
+                    row["BIRTHDATE"] = String(format: "%04d", shifted) + monthDay
                 }
                 row["LAST"] = (row["LAST"] ?? "") + "v2"
             case .encounters:

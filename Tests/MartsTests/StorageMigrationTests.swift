@@ -6,8 +6,8 @@ import TestSupport
 import Testing
 
 /// Migrations 6 (row-id storage of the wide tables), 7 (patient days keyed by date first), 8
-/// (numbered encounter chains) and 9 (facts stored by key id) keep every row of a file built
-/// before them.
+/// (numbered encounter chains), 9 (facts stored by key id) and 10 (class days in the
+/// readmissions mart) keep every row of a file built before them.
 @Suite("State file upgrade")
 struct StorageMigrationTests {
     @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, its encounter chains numbered, with every row kept, and goes on applying")
@@ -22,6 +22,7 @@ struct StorageMigrationTests {
         let path = directory + "/state.sqlite"
         let before: [String: [[SQLiteValue]]]
         let patientDays: [[SQLiteValue]]
+        let classDays: [[SQLiteValue]]
         do {
             let written = try MartHarness()
             try written.apply(stream[..<half])
@@ -30,6 +31,7 @@ struct StorageMigrationTests {
             try Self.copyRows(from: written.path, to: old.database)
             before = try Self.allRows(old.database)
             patientDays = try old.database.prepare(Self.patientDaysSQL).rows()
+            classDays = try old.database.prepare(Self.classDaysSQL("report_class_days")).rows()
             old.database.close()
         }
 
@@ -41,6 +43,11 @@ struct StorageMigrationTests {
         #expect(try Self.allRows(upgraded.database) == before, "\(context): the upgrade changed rows")
         let patientDaysAfter = try upgraded.database.prepare(Self.patientDaysSQL).rows()
         #expect(!patientDays.isEmpty && patientDaysAfter == patientDays, "\(context): the upgrade changed the patient days")
+        // Migration 10: the class days are the readmissions mart's hidden columns, their table gone.
+        let classDaysAfter = try upgraded.database.prepare(Self.classDaysSQL("fact_patient_encounter_readmissions")).rows()
+        #expect(!classDays.isEmpty && classDaysAfter == classDays,
+                "\(context): the class days moved into the readmissions mart changed")
+        #expect(try upgraded.database.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'report_class_days'")?.int == 0)
         let key = try upgraded.database.prepare("SELECT name FROM pragma_table_info('report_patient_days') WHERE pk > 0 ORDER BY pk").rows().compactMap { $0[0].text }
         #expect(key == ["start_date", "encounter_class", "patient_id"], "\(context): patient days keyed by \(key)")
         let indexes = try upgraded.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'current_%'").rows().compactMap { $0[0].text }
@@ -81,7 +88,7 @@ struct StorageMigrationTests {
             let before: [String: [[SQLiteValue]]]
             var factRows: [String: [[SQLiteValue]]] = [:]
             do {
-                let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.dropLast()))
+                let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.prefix(8)))
                 try Self.copyRows(from: written.path, to: old.database)
                 if factsAlone { try old.database.execute("DELETE FROM current_encounters; DELETE FROM current_conditions; DELETE FROM current_medications") }
                 before = factsAlone ? [:] : try Self.allRows(old.database)
@@ -136,6 +143,10 @@ struct StorageMigrationTests {
         }
     }
 
+    static func classDaysSQL(_ table: String) -> String {
+        "SELECT encounter_class, start_date, encounter_count, total_claim_cost, duration_seconds, duration_count FROM \(table) ORDER BY 1, 2"
+    }
+
     static let patientDaysSQL = "SELECT patient_id, encounter_class, start_date, encounter_count FROM report_patient_days ORDER BY 1, 2, 3"
 
     /// The wide tables still declared WITHOUT ROWID.
@@ -147,13 +158,22 @@ struct StorageMigrationTests {
     }
 
     /// Copies every row of the tables of `database` from the file at `source` (the columns
-    /// `database`'s tables have), replacing what they held.
+    /// `database`'s tables have), replacing what they held; `report_class_days` of a file before
+    /// migration 10 from the hidden columns of the readmissions mart.
     static func copyRows(from source: String, to database: SQLiteDatabase) throws {
         try database.execute("ATTACH DATABASE '\(source)' AS source")
         defer { try? database.execute("DETACH DATABASE source") }
         let tables = try database.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").rows().compactMap { $0[0].text }
         try database.transaction {
-            for table in tables {
+            for table in tables where table == "report_class_days" {
+                try database.execute("""
+                    DELETE FROM main.report_class_days;
+                    INSERT INTO main.report_class_days (encounter_class, start_date, encounter_count, total_claim_cost, duration_seconds, duration_count)
+                    SELECT encounter_class, start_date, encounter_count, total_claim_cost, duration_seconds, duration_count
+                    FROM source.fact_patient_encounter_readmissions
+                    """)
+            }
+            for table in tables where table != "report_class_days" {
                 let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)', 'main')").rows().compactMap { $0[0].text }
                     .joined(separator: ", ")
                 try database.execute("DELETE FROM main.\(table); INSERT INTO main.\(table) (\(columns)) SELECT \(columns) FROM source.\(table)")

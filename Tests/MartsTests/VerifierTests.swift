@@ -27,10 +27,11 @@ struct VerifierTests {
         ("fact_patient_encounters", "UPDATE fact_patient_encounters SET days_between_encounters = 0.5 WHERE encounter_id = (SELECT min(encounter_id) FROM fact_patient_encounters)", 1, 1),
         ("fact_patient_medications", "DELETE FROM fact_patient_medications WHERE patient_medication_id = (SELECT min(patient_medication_id) FROM fact_patient_medications)", 1, 0),
         ("fact_patient_encounters_by_month", "UPDATE fact_patient_encounters_by_month SET encounter_count = encounter_count + 1 WHERE (encounter_class, encounter_month) = (SELECT encounter_class, encounter_month FROM fact_patient_encounters_by_month ORDER BY 1, 2 LIMIT 1)", 1, 1),
-        ("fact_patient_encounter_readmissions", "INSERT INTO fact_patient_encounter_readmissions VALUES ('Nonesuch', '2001-01-01', 0, 1)", 0, 1),
+        ("fact_patient_encounter_readmissions", "INSERT INTO fact_patient_encounter_readmissions (encounter_class, start_date, readmission_encounter_count, encounter_count) VALUES ('Nonesuch', '2001-01-01', 0, 1)", 0, 1),
         ("dim_conditions", "DELETE FROM dim_conditions WHERE condition_code = (SELECT min(condition_code) FROM dim_conditions)", 1, 0),
         ("dim_patients", "UPDATE dim_patients SET first_name = 'Tampered' WHERE patient_id = (SELECT min(patient_id) FROM dim_patients)", 1, 1),
-        ("report_class_days", "UPDATE report_class_days SET duration_seconds = duration_seconds + 1 WHERE (encounter_class, start_date) = (SELECT encounter_class, start_date FROM report_class_days ORDER BY 2, 1 LIMIT 1)", 1, 1),
+        // The dashboard's class-day figures, hidden columns of the readmissions mart.
+        ("fact_patient_encounter_readmissions", "UPDATE fact_patient_encounter_readmissions SET duration_seconds = duration_seconds + 1 WHERE (encounter_class, start_date) = (SELECT encounter_class, start_date FROM fact_patient_encounter_readmissions ORDER BY 2, 1 LIMIT 1)", 1, 1),
         ("report_patient_days", "DELETE FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days) AND start_date = (SELECT min(start_date) FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days))", 1, 0),
         ("encounter_chains", "UPDATE current_encounters SET chain_id = (SELECT max(chain_id) + 1 FROM encounter_chains) WHERE natural_key = (SELECT min(natural_key) FROM current_encounters)", 1, 1),
     ] as [(String, String, Int, Int)])
