@@ -42,27 +42,54 @@ public enum CivilTime {
         }
     }
 
+    /// ``formatDate(days:)``'s text appended to `bytes` as UTF-8, without making a String.
+    public static func appendDate(days: Int64, to bytes: inout [UInt8]) {
+        let (y, m, d) = date(fromDays: days)
+        guard (0...9999).contains(y) else { return bytes.append(contentsOf: formatDate(days: days).utf8) }
+        append(10, to: &bytes) { writeDate(y, m, d, into: $0) }
+    }
+
     /// `YYYY-MM-DDTHH:MM:SSZ`
     public static func formatTimestamp(seconds: Int64) -> String {
         let (days, s) = split(seconds: seconds)
         let (y, m, d) = date(fromDays: days)
-        let (hour, minute, second) = (s / 3600, s % 3600 / 60, s % 60)
         guard (0...9999).contains(y) else {
-            return formatDate(days: days) + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2) + "Z"
+            return formatDate(days: days) + "T" + pad(s / 3600, 2) + ":" + pad(s % 3600 / 60, 2) + ":" + pad(s % 60, 2) + "Z"
         }
         // Written digit by digit (this runs several times per consumed record): joining the
         // parts as Strings took about ten times as long.
         return String(unsafeUninitializedCapacity: 20) { text in
-            writeDate(y, m, d, into: text)
-            text[10] = UInt8(ascii: "T")
-            writeDigits(hour, 2, into: text, at: 11)
-            text[13] = UInt8(ascii: ":")
-            writeDigits(minute, 2, into: text, at: 14)
-            text[16] = UInt8(ascii: ":")
-            writeDigits(second, 2, into: text, at: 17)
-            text[19] = UInt8(ascii: "Z")
+            writeTimestamp(y, m, d, secondOfDay: s, into: text)
             return 20
         }
+    }
+
+    /// ``formatTimestamp(seconds:)``'s text appended to `bytes` as UTF-8, without making a String.
+    public static func appendTimestamp(seconds: Int64, to bytes: inout [UInt8]) {
+        let (days, s) = split(seconds: seconds)
+        let (y, m, d) = date(fromDays: days)
+        guard (0...9999).contains(y) else { return bytes.append(contentsOf: formatTimestamp(seconds: seconds).utf8) }
+        append(20, to: &bytes) { writeTimestamp(y, m, d, secondOfDay: s, into: $0) }
+    }
+
+    /// Appends `count` bytes to `bytes`, written by `write`.
+    private static func append(_ count: Int, to bytes: inout [UInt8], _ write: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBufferPointer { write(UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` of a year in 0...9999 at the start of `text`.
+    private static func writeTimestamp(_ year: Int64, _ month: Int64, _ day: Int64, secondOfDay s: Int64,
+                                       into text: UnsafeMutableBufferPointer<UInt8>) {
+        writeDate(year, month, day, into: text)
+        text[10] = UInt8(ascii: "T")
+        writeDigits(s / 3600, 2, into: text, at: 11)
+        text[13] = UInt8(ascii: ":")
+        writeDigits(s % 3600 / 60, 2, into: text, at: 14)
+        text[16] = UInt8(ascii: ":")
+        writeDigits(s % 60, 2, into: text, at: 17)
+        text[19] = UInt8(ascii: "Z")
     }
 
     /// `YYYY-MM-DD` of a year in 0...9999 at the start of `text`.

@@ -21,8 +21,6 @@ public struct CurrentVersion: Sendable {
         entity = record.entity
         naturalKey = record.naturalKey
         self.position = position
-        let row = CurrentVersionStore.values(of: record, at: position)
-        packedRow = PackedValues(row)
-        chain = record.entity == .encounters ? CurrentVersionStore.chainColumns.map { row[$0] } : []
+        (packedRow, chain) = CurrentVersionStore.row(of: record, at: position)
     }
 }

@@ -56,9 +56,6 @@ struct CurrentVersionStore {
         return try stored(version.entity, key: version.naturalKey)?.keyID ?? 0
     }
 
-    /// Where an encounter's chain columns are among its values.
-    static let chainColumns: [Int] = EncounterChains.columns.map { MartSchema.currentColumns(.encounters).firstIndex(of: $0)! }
-
     /// By ``Entity/ordinal``.
     private static let storedSQL: [SQLText] = Entity.allCases.map { entity in
         SQLText("""
@@ -82,40 +79,52 @@ struct CurrentVersionStore {
             """)
     }
 
-    /// Values in the order of ``MartSchema/currentColumns(_:)``.
-    static func values(of record: StagedRecord, at position: SourcePosition) -> [SQLiteValue] {
-        var values: [SQLiteValue] = [.text(record.naturalKey)]
-        values.reserveCapacity(record.declared.count + 10)
-        for value in record.declared { values.append(sqlValue(value)) }
+    /// The row of a current version: its values in the order of ``MartSchema/currentColumns(_:)``,
+    /// packed as they are made; an encounter's chain values (``EncounterChains/columns``: patient,
+    /// organization, class) too, empty for the other entities.
+    static func row(of record: StagedRecord, at position: SourcePosition) -> (packed: PackedValues, chain: [SQLiteValue]) {
+        var row = PackedValues.Builder(capacity: record.declared.count + 10, textBytes: 64 + record.declared.count * 24)
+        row.appendText(record.naturalKey)
+        for value in record.declared { append(value, to: &row) }
+        var chain: [SQLiteValue] = []
         switch record.entity {
         case .encounters:
-            values.append(record.value(of: StagedField.encounterClass).flatMap(text).map { .text(DerivedFields.encounterClass($0)) } ?? .null)
+            let encounterClass = record.value(of: StagedField.encounterClass).flatMap(text).map { DerivedFields.encounterClass($0) }
+            row.append(encounterClass.map(SQLiteValue.text) ?? .null)
+            chain = [record.value(of: StagedField.patientID).flatMap(text).map(SQLiteValue.text) ?? .null,
+                     record.value(of: StagedField.organizationID).flatMap(text).map(SQLiteValue.text) ?? .null,
+                     encounterClass.map(SQLiteValue.text) ?? .null]
         case .conditions:
             if let description = record.value(of: StagedField.description).flatMap(text) {
                 let parsed = DerivedFields.conditionDescription(description)
-                values += [.text(parsed.description), .text(parsed.type)]
+                row.appendText(parsed.description)
+                row.appendText(parsed.type)
             } else {
-                values += [.null, .text("")]
+                row.append(.null)
+                row.appendText("")
             }
         case .medications:
-            values.append(.text(DerivedFields.medicationID(naturalKey: record.naturalKey)))
+            row.appendText(DerivedFields.medicationID(naturalKey: record.naturalKey))
         default: break
         }
         // Fields outside the declared ones, if the record has any (most have none).
-        values.append(record.extra.isEmpty ? .null : .text(Self.json(record.extra.compactMapValues(text))))
-        values += [.integer(position.ingestedMs), .text(CivilTime.formatTimestamp(seconds: floorDiv(position.ingestedMs, 1000))),
-                   .text(position.topic), .integer(Int64(position.partition)), .integer(position.offset)]
-        return values
+        row.append(record.extra.isEmpty ? .null : .text(Self.json(record.extra.compactMapValues(text))))
+        row.append(.integer(position.ingestedMs))
+        row.appendText { CivilTime.appendTimestamp(seconds: floorDiv(position.ingestedMs, 1000), to: &$0) }
+        row.appendText(position.topic)
+        row.append(.integer(Int64(position.partition)))
+        row.append(.integer(position.offset))
+        return (row.values, chain)
     }
 
-    static func sqlValue(_ value: StagedValue?) -> SQLiteValue {
+    /// A staged value as its column stores it (dates and timestamps as ISO text).
+    static func append(_ value: StagedValue?, to row: inout PackedValues.Builder) {
         switch value {
-        case nil: .null
-        case .text(let v): .text(v)
-        case .date(let days): .text(CivilTime.formatDate(days: days))
-        case .timestamp(let seconds): .text(CivilTime.formatTimestamp(seconds: seconds))
-        case .decimal(let v): .text(v)
-        case .integer(let v): .integer(v)
+        case nil: row.append(.null)
+        case .text(let v), .decimal(let v): row.appendText(v)
+        case .date(let days): row.appendText { CivilTime.appendDate(days: days, to: &$0) }
+        case .timestamp(let seconds): row.appendText { CivilTime.appendTimestamp(seconds: seconds, to: &$0) }
+        case .integer(let v): row.append(.integer(v))
         }
     }
 

@@ -74,8 +74,8 @@ public enum StagingSchema {
              FieldSpec("HEALTHCARE_COVERAGE", "healthcare_coverage", .decimal), FieldSpec("INCOME", "income", .decimal)]
         case .encounters:
             [FieldSpec("Id", "encounter_id", required: true), FieldSpec("START", StagedField.startAt, .timestamp, required: true),
-             FieldSpec("STOP", StagedField.stopAt, .timestamp), FieldSpec("PATIENT", "patient_id", required: true),
-             FieldSpec("ORGANIZATION", "organization_id", required: true), FieldSpec("PROVIDER", "provider_id"),
+             FieldSpec("STOP", StagedField.stopAt, .timestamp), FieldSpec("PATIENT", StagedField.patientID, required: true),
+             FieldSpec("ORGANIZATION", StagedField.organizationID, required: true), FieldSpec("PROVIDER", "provider_id"),
              FieldSpec("PAYER", "payer_id"), FieldSpec("ENCOUNTERCLASS", StagedField.encounterClass, required: true),
              FieldSpec("CODE", "encounter_code"), FieldSpec("DESCRIPTION", "encounter_description"),
              FieldSpec("BASE_ENCOUNTER_COST", "base_encounter_cost", .decimal), FieldSpec("TOTAL_CLAIM_COST", "total_claim_cost", .decimal),

@@ -6,6 +6,9 @@ public enum StagedField {
     public static let startAt = "start_at"
     public static let stopAt = "stop_at"
     public static let encounterClass = "encounter_class"
+    /// An encounter's patient and organization (with its class, the encounter's chain).
+    public static let patientID = "patient_id"
+    public static let organizationID = "organization_id"
     /// A condition's description (parsed into description and type by the marts).
     public static let description = "description"
 }

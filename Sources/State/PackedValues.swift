@@ -16,23 +16,55 @@ public struct PackedValues: Sendable {
     let bytes: [UInt8]
 
     public init(_ values: [SQLiteValue]) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.reduce(0) { total, value in
+        var builder = Builder(capacity: values.count, textBytes: values.reduce(0) { total, value in
             if case .text(let text) = value { total + text.utf8.count } else { total }
         })
-        slots = values.map { value in
+        for value in values { builder.append(value) }
+        self = builder.values
+    }
+
+    private init(slots: [Slot], bytes: [UInt8]) {
+        self.slots = slots
+        self.bytes = bytes
+    }
+
+    /// Packs values one at a time, each text written straight into the shared buffer (a row
+    /// made this way is never an array of values, nor its dates and timestamps Strings).
+    public struct Builder {
+        private var slots: [Slot] = []
+        private var bytes: [UInt8] = []
+
+        public init(capacity: Int, textBytes: Int) {
+            slots.reserveCapacity(capacity)
+            bytes.reserveCapacity(textBytes)
+        }
+
+        /// How many values so far.
+        public var count: Int { slots.count }
+
+        /// The values packed so far.
+        public var values: PackedValues { PackedValues(slots: slots, bytes: bytes) }
+
+        public mutating func append(_ value: SQLiteValue) {
             switch value {
-            case .null: return .null
-            case .integer(let v): return .integer(v)
-            case .real(let v): return .real(v)
-            case .blob(let v): return .blob(v)
-            case .text(let text):
-                let start = bytes.count
-                Self.append(text, to: &bytes)
-                return .text(start: start, count: bytes.count - start)
+            case .null: slots.append(.null)
+            case .integer(let v): slots.append(.integer(v))
+            case .real(let v): slots.append(.real(v))
+            case .blob(let v): slots.append(.blob(v))
+            case .text(let text): appendText(text)
             }
         }
-        self.bytes = bytes
+
+        public mutating func appendText(_ text: String) {
+            appendText { PackedValues.append(text, to: &$0) }
+        }
+
+        /// A text that `write` appends to the buffer as UTF-8 (with no NUL in it).
+        public mutating func appendText(writing write: (inout [UInt8]) -> Void) {
+            let start = bytes.count
+            write(&bytes)
+            slots.append(.text(start: start, count: bytes.count - start))
+        }
     }
 
     /// Appends the text's UTF-8 up to its first NUL: copied at once from a native string, a

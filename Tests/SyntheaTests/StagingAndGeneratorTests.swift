@@ -57,7 +57,7 @@ struct StagingAndGeneratorTests {
         #expect(CivilTime.parseDate("1969-12-31") == -1)
     }
 
-    @Test("formatted dates and timestamps read back as the same day and second, with zero-padded fields")
+    @Test("formatted dates and timestamps (as Strings or appended bytes) read back as the same day and second, with zero-padded fields")
     func formattingRoundTrips() {
         let (seed, rerun) = testSeed()
         var generator = SplitMix(seed: seed)
@@ -72,6 +72,11 @@ struct StagingAndGeneratorTests {
                 + ":" + CivilTime.pad(second % 3600 / 60, 2) + ":" + CivilTime.pad(second % 60, 2) + "Z"
             #expect(text == expected, "\(seconds) s: \(rerun)")
             #expect(CivilTime.formatDate(days: days) == String(expected.prefix(expected.count - 10)), "\(seconds) s: \(rerun)")
+            // Appended to bytes already there, the same texts.
+            var bytes: [UInt8] = Array("x".utf8)
+            CivilTime.appendTimestamp(seconds: seconds, to: &bytes)
+            CivilTime.appendDate(days: days, to: &bytes)
+            #expect(bytes == Array(("x" + expected + expected.prefix(expected.count - 10)).utf8), "\(seconds) s: \(rerun)")
             if (1...9999).contains(y) {
                 #expect(text.utf8.count == 20 && CivilTime.parseInstant(text) == seconds, "\(text) for \(seconds) s: \(rerun)")
                 #expect(CivilTime.parseDate(CivilTime.formatDate(days: days)) == days, "\(text): \(rerun)")
