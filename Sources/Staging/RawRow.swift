@@ -56,9 +56,6 @@ public struct RawRow: Sendable, Equatable {
         return extra.first { $0.column == column }?.value
     }
 
-    /// How many columns the row has.
-    public var count: Int { declared.count { $0 != nil } + extra.count }
-
     /// Every column by name.
     public var columns: [String: String] {
         var columns = Dictionary(uniqueKeysWithValues: extra.map { ($0.column, $0.value) })

@@ -35,10 +35,13 @@ public enum StagingResult: Sendable, Hashable {
 /// the value's natural key, or an encounter whose STOP is before its START rejects the
 /// record, with every reason listed.
 public enum Stager {
+    /// Stages a row given as a dictionary (tests, the report benchmark).
     public static func stage(_ entity: Entity, value: [String: String], key: String?) -> StagingResult {
         stage(RawRow(entity, value), key: key)
     }
 
+    /// Stages a row as the consumer's decoder read it; `key`, the message's key, must be the
+    /// row's natural key.
     public static func stage(_ row: RawRow, key: String?) -> StagingResult {
         var reasons: [String] = []
         let entity = row.entity

@@ -39,9 +39,6 @@ public struct PackedValues: Sendable {
             bytes.reserveCapacity(textBytes)
         }
 
-        /// How many values so far.
-        public var count: Int { slots.count }
-
         /// The values packed so far.
         public var values: PackedValues { PackedValues(slots: slots, bytes: bytes) }
 
