@@ -28,6 +28,9 @@ func emr(_ arguments: [String]) throws -> ProcessResult {
 func produceAll(_ export: String, _ broker: BrokerProcess) throws -> Int {
     let result = try emr(["produce", "--export", export, "--all-facilities", "--brokers", broker.bootstrap, "--topics", topicsDirectory])
     let match = result.stdout.firstMatch(of: /produced (\d+) records/)
+    // The per-facility counts reach the summary once the sending ended.
+    let facilities = result.stdout.firstMatch(of: /for (\d+) facilities/).flatMap { Int($0.1) } ?? 0
+    #expect(facilities > 0, "emr produce's summary names no facility: \(result.stdout.suffix(500))")
     return Int(match?.1 ?? "0") ?? 0
 }
 

@@ -69,7 +69,10 @@ public final class MessageSender: Sendable {
                     while shared.filled.wait(timeout: .now() + .milliseconds(5)) == .timedOut { producer.serveDeliveryReports() }
                     let next = shared.state.withLock { $0.queue.removeFirst() }
                     shared.free.signal()
-                    guard let batch = next else { return }
+                    guard let batch = next else {
+                        worker.publish(to: shared, complete: true)
+                        return
+                    }
                     if worker.fatal == nil { worker.send(batch, shared: shared) }  // else drain, so that submitters never wait for nothing
                     producer.serveDeliveryReports()
                     shared.state.withLock { $0.spent.append(batch) }
@@ -104,7 +107,7 @@ public final class MessageSender: Sendable {
         shared.filled.signal()
     }
 
-    /// Counts so far (for progress).
+    /// Counts so far (for progress; ``Outcome/perFacility`` once the sending ended).
     public var outcome: Outcome { shared.state.withLock { $0.outcome } }
 
     /// Waits until everything submitted is enqueued; the outcome, or the error that stopped the sending.
@@ -179,19 +182,24 @@ public final class MessageSender: Sendable {
                     }
                 } catch {
                     fatal = error
-                    let outcome = self.outcome
-                    shared.state.withLock { $0.fatal = error; $0.outcome = outcome }
+                    shared.state.withLock { $0.fatal = error }
+                    publish(to: shared, complete: true)
                     return
                 }
                 outcome.sent[record.entity, default: 0] += 1
                 outcome.perFacility[record.facility, default: 0] += 1
-                if paced || index % 64 == 63 {
-                    let outcome = self.outcome
-                    shared.state.withLock { $0.outcome = outcome }
-                }
+                if paced || index % 64 == 63 { publish(to: shared) }
             }
-            let outcome = self.outcome
-            shared.state.withLock { $0.outcome = outcome }
+            publish(to: shared)
+        }
+
+        /// Shares the counts so far; the per-facility counts only when `complete` (the sending
+        /// ended). They are a dictionary over every facility: shared every 64 messages, the
+        /// next count copied it whole (1,153 facilities: about a quarter of this thread's time).
+        func publish(to shared: Shared, complete: Bool = false) {
+            var published = outcome
+            if !complete { published.perFacility = [:] }
+            shared.state.withLock { $0.outcome = published }
         }
     }
 }
