@@ -195,7 +195,8 @@ public final class MessageSender: Sendable {
 
         /// Shares the counts so far; the per-facility counts only when `complete` (the sending
         /// ended). They are a dictionary over every facility: shared every 64 messages, the
-        /// next count copied it whole (1,153 facilities: about a quarter of this thread's time).
+        /// next count copied it whole (1,153 facilities: the copy and the release of the shared
+        /// one were about 8 % of this thread in perf, besides their keys' reference counts).
         func publish(to shared: Shared, complete: Bool = false) {
             var published = outcome
             if !complete { published.perFacility = [:] }
