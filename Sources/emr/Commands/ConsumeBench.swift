@@ -25,6 +25,10 @@ struct ConsumeBench: ParsableCommand {
             applying thread's CPU time per batch (steadier than wall clock on a shared machine). \
             Exits 1 when verify finds a difference. Use a release build for figures.
 
+            With --runs N, (b) runs N times over the same topics (each into a new state file and \
+            consumer group, each verified) and the median records/s is printed with the range: \
+            a shared machine's noise moves single runs by 10 % or more.
+
             With --rate R (latency): the consumer starts first and waits, ready; the export is then \
             published at a steady R records/s; once everything is applied the consumer is stopped \
             and the time from each record's Kafka timestamp to the commit of the batch that \
@@ -34,6 +38,7 @@ struct ConsumeBench: ParsableCommand {
               emr bench consume
               emr bench consume --patients 6000 --partitions 48
               emr bench consume --patients 100 --rate 1000
+              emr bench consume --runs 5
               emr bench consume --workers 2   # --state-dir, tasks applied on 2 threads
             """
     )
@@ -56,6 +61,9 @@ struct ConsumeBench: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run the consumer with --state-dir (a file per task) and this many --workers.", valueName: "n"))
     var workers: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Times to run the consumer over the same topics; the median is printed.", valueName: "n"))
+    var runs = 1
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -64,6 +72,8 @@ struct ConsumeBench: ParsableCommand {
         try OptionChecks.check(partitions, "--partitions", 1...1_000)
         try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
         try OptionChecks.check(workers, "--workers", 1...256)
+        try OptionChecks.check(runs, "--runs", 1...100)
+        if rate != nil, runs != 1 { throw ValidationError("--runs applies to the throughput run, not to --rate") }
     }
 
     func run() throws {
@@ -88,12 +98,11 @@ struct ConsumeBench: ParsableCommand {
         try broker.createTopics(catalog)
         let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
 
-        var arguments = ["consume", "--brokers", broker.bootstrapServers, "--group", "emr-bench-consume"]
-            + (workers.map { ["--state-dir", "\(work)/tasks", "--workers", String($0)] } ?? ["--state", "\(work)/state.sqlite"])
-        if let partitions { arguments += ["--topics", try writeTopics(catalog, partitions: partitions, into: work)] }
-        if let batchSize { arguments += ["--batch-size", String(batchSize)] }
+        var common = ["--brokers", broker.bootstrapServers]
+        if let partitions { common += ["--topics", try writeTopics(catalog, partitions: partitions, into: work)] }
+        if let batchSize { common += ["--batch-size", String(batchSize)] }
         if let rate {
-            try latency(arguments, kafka: kafka, catalog: catalog, rate: rate, work: work, logger: logger)
+            try latency(consumeArguments(common, run: 1, work: work), kafka: kafka, catalog: catalog, rate: rate, work: work, logger: logger)
             withExtendedLifetime(broker) {}
             return
         }
@@ -105,22 +114,39 @@ struct ConsumeBench: ParsableCommand {
         print(String(format: "(a) raw read (project's consumer, nothing applied): %d messages in %.2f s = %.0f msg/s",
                      raw.count, raw.seconds, Double(raw.count) / max(raw.seconds, 1e-9)))
 
-        let child = try runChild(arguments + ["--exit-when-caught-up", "--quiet-period", "1"])
-        guard child.status == 0, let line = child.stdout.split(separator: "\n").last(where: { $0.hasPrefix("consume: read") }) else {
-            throw RuntimeFailure("emr consume exited \(child.status): \(child.stderr.suffix(2_000))")
-        }
-        let figures = try ConsumeFigures(String(line))
-        let consumeRate = Double(figures.read) / max(figures.activeSeconds, 1e-9)
         let rawRate = Double(raw.count) / max(raw.seconds, 1e-9)
-        print(String(format: "(b) emr consume: %d records in %.2f s (first to last message) = %.0f records/s; %d batches; peak RSS %.0f MB",
-                     figures.read, figures.activeSeconds, consumeRate, figures.batches, figures.peakMB))
-        print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; applying thread's CPU %.2f ms",
-                     figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs, figures.applyingCPUMs))
-        print(String(format: "ratio consume/raw read: %.4f", consumeRate / rawRate))
-
-        try verify(work, read: figures.read, produced: produced)
+        var rates: [Double] = []
+        for run in 1...runs {
+            let child = try runChild(consumeArguments(common, run: run, work: work) + ["--exit-when-caught-up", "--quiet-period", "1"])
+            guard child.status == 0, let line = child.stdout.split(separator: "\n").last(where: { $0.hasPrefix("consume: read") }) else {
+                throw RuntimeFailure("emr consume exited \(child.status): \(child.stderr.suffix(2_000))")
+            }
+            let figures = try ConsumeFigures(String(line))
+            let consumeRate = Double(figures.read) / max(figures.activeSeconds, 1e-9)
+            rates.append(consumeRate)
+            print(String(format: "(b) emr consume%@: %d records in %.2f s (first to last message) = %.0f records/s; %d batches; peak RSS %.0f MB",
+                         runs > 1 ? " (run \(run) of \(runs))" : "", figures.read, figures.activeSeconds, consumeRate, figures.batches, figures.peakMB))
+            print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; applying thread's CPU %.2f ms",
+                         figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs, figures.applyingCPUMs))
+            try verify(work, run: run, read: figures.read, produced: produced)
+        }
+        let sorted = rates.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        if runs > 1 {
+            print(String(format: "(b) median of %d runs: %.0f records/s (%.0f to %.0f)", runs, median, sorted.first!, sorted.last!))
+        }
+        print(String(format: "ratio consume/raw read: %.4f", median / rawRate))
         withExtendedLifetime(broker) {}
     }
+
+    /// `emr consume`'s arguments for run `run`: its own state file (or task directory) and group.
+    private func consumeArguments(_ common: [String], run: Int, work: String) -> [String] {
+        ["consume", "--group", "emr-bench-consume-\(run)"] + common
+            + (workers.map { ["--state-dir", stateDirectory(work, run: run), "--workers", String($0)] } ?? ["--state", statePath(work, run: run)])
+    }
+
+    private func statePath(_ work: String, run: Int) -> String { "\(work)/state-\(run).sqlite" }
+    private func stateDirectory(_ work: String, run: Int) -> String { "\(work)/tasks-\(run)" }
 
     /// Publishes every facility of the export (paced when `rate` is given); returns the count.
     private func publish(kafka: KafkaConfiguration, catalog: TopicCatalog, rate: Double?, work: String, logger: Logger) throws -> Int {
@@ -134,8 +160,12 @@ struct ConsumeBench: ParsableCommand {
         return produced.sentTotal
     }
 
-    private func verify(_ work: String, read: Int, produced: Int) throws {
-        let files = workers == nil ? ["\(work)/state.sqlite"] : try TaskFiles.names(in: "\(work)/tasks").map { TaskFiles.path(of: $0, in: "\(work)/tasks") }
+    /// Verifies run `run`'s state, then removes it (a 6000-patient state is about 500 MB).
+    private func verify(_ work: String, run: Int, read: Int, produced: Int) throws {
+        let files = try stateFiles(work, run: run)
+        defer {
+            for file in files { for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
+        }
         var differences: [MartComparison] = []
         for file in files {
             let store = try StateStore(readingExisting: file, migrations: MartSchema.migrations)
@@ -169,13 +199,13 @@ struct ConsumeBench: ParsableCommand {
         print(String(format: "produced %d records in %.1f s", produced, Date().timeIntervalSince(started)))
         // Everything applied: the state file's counter says so.
         var read: Int64 = 0
+        let files = { (try? stateFiles(work, run: 1)) ?? [] }
         while read < Int64(produced) {
             guard Date() < started.addingTimeInterval(Double(produced) / rate + 120), process.isRunning else {
                 throw RuntimeFailure("the consumer applied \(read) of \(produced) records")
             }
             Thread.sleep(forTimeInterval: 0.2)
-            let files = workers == nil ? ["\(work)/state.sqlite"] : ((try? TaskFiles.names(in: "\(work)/tasks")) ?? []).map { TaskFiles.path(of: $0, in: "\(work)/tasks") }
-            read = files.reduce(0) { $0 + ((try? StateStore(readingExisting: $1, migrations: MartSchema.migrations).counter(.recordsRead)) ?? 0) }
+            read = files().reduce(0) { $0 + ((try? StateStore(readingExisting: $1, migrations: MartSchema.migrations).counter(.recordsRead)) ?? 0) }
         }
         process.terminate()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -186,7 +216,13 @@ struct ConsumeBench: ParsableCommand {
         }
         let figures = try ConsumeFigures(String(line))
         print("(b) emr consume at \(Int(rate)) records/s: Kafka timestamp to commit p50 \(match.1) ms, p99 \(match.2) ms, max \(match.3) ms; \(figures.batches) batches; peak RSS \(Int(figures.peakMB)) MB")
-        try verify(work, read: figures.read, produced: produced)
+        try verify(work, run: 1, read: figures.read, produced: produced)
+    }
+
+    /// The state files of run `run`: its state file, or its task files.
+    private func stateFiles(_ work: String, run: Int) throws -> [String] {
+        guard workers != nil else { return [statePath(work, run: run)] }
+        return try TaskFiles.names(in: stateDirectory(work, run: run)).map { TaskFiles.path(of: $0, in: stateDirectory(work, run: run)) }
     }
 
     static func executable() throws -> URL {
