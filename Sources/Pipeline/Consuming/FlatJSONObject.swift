@@ -86,22 +86,11 @@ enum FlatJSONObject {
 
         /// The rest of a string after its opening quote.
         mutating func string() -> String? {
-            let start = index
             // Fast path: no escape before the closing quote.
-            while index < buffer.count {
-                let byte = buffer[index]
-                if byte == UInt8(ascii: "\"") {
-                    let text = UTF8Text.string(UnsafeBufferPointer(rebasing: buffer[start..<index]))
-                    index += 1
-                    return text
-                }
-                if byte == UInt8(ascii: "\\") { break }
-                if byte < 0x20 { return nil }
-                index += 1
-            }
-            guard index < buffer.count else { return nil }
-            // With escapes: collect bytes, then validate once.
-            var out = Array(buffer[start..<index])
+            if let plain = plainString() { return UTF8Text.string(plain) }
+            // With escapes (a control character or no end is refused below): collect bytes,
+            // then validate once.
+            var out: [UInt8] = []
             while index < buffer.count {
                 let byte = buffer[index]
                 index += 1
