@@ -27,56 +27,76 @@ struct CurrentVersionStore {
 
     /// The stored version, nil when the key is new.
     func stored(_ entity: Entity, key: String) throws -> Stored? {
-        try database.prepare(Self.storedSQL[entity.ordinal]).bind(.text(key)).firstRow { row in
+        let statement = try database.prepare(Self.storedSQL[entity.ordinal])
+        if Self.hasKeyIDs(entity) { try statement.bind(.integer(KeyHash.of(key)), at: 2) }
+        return try statement.bind(.text(key)).firstRow { row in
             Stored(position: SourcePosition(topic: row.value(0).text ?? "", partition: Int32(truncatingIfNeeded: row.integer(1)),
                                             offset: row.integer(2), ingestedMs: row.integer(3)),
                    keyID: row.integer(4))
         }
     }
 
-    /// Inserts or replaces the current version (dimension reference flags are kept); an
-    /// encounter with the number of its chain (``EncounterChains``), bound after its values.
-    /// Returns the version's key id (0 for an entity without: ``hasKeyIDs``): `storedKeyID`
-    /// when the key had a stored version, else the row id its insert gave.
+    /// Writes the current version (dimension reference flags are kept); an encounter with the
+    /// number of its chain (``EncounterChains``), bound after its values. An entity with key ids
+    /// (``hasKeyIDs``) is inserted when `storedKeyID` is nil (the caller found its key absent)
+    /// and updated by key id otherwise; the others are upserted by natural key. Returns the
+    /// version's key id: `storedKeyID`, or the row id its insert gave (0 without key ids).
     @discardableResult
     func write(_ version: CurrentVersion, storedKeyID: Int64?) throws -> Int64 {
-        let upsert = try database.prepare(Self.upsertSQL[version.entity.ordinal])
-        if version.entity == .encounters {
-            let chain = try chains.number(of: version.chain, in: database)
-            try upsert.bind(chain, at: version.packedRow.count + 1)
+        let entity = version.entity
+        guard Self.hasKeyIDs(entity) else {
+            try database.prepare(Self.upsertSQL[entity.ordinal]).run(binding: version.packedRow)
+            return 0
         }
-        let before = database.lastInsertedRowID
-        try upsert.run(binding: version.packedRow)
-        guard Self.hasKeyIDs(version.entity) else { return 0 }
-        if let storedKeyID { return storedKeyID }
-        // A new key: the insert's row id. (Unchanged would mean the upsert updated a row after
-        // all, or the new id equals the last one by chance: then the key is looked up.)
-        let inserted = database.lastInsertedRowID
-        if inserted != before { return inserted }
-        return try stored(version.entity, key: version.naturalKey)?.keyID ?? 0
+        let statement = try database.prepare(storedKeyID == nil ? Self.insertSQL[entity.ordinal] : Self.updateSQL[entity.ordinal])
+        var next = version.packedRow.count + 1
+        if entity == .encounters {
+            try statement.bind(try chains.number(of: version.chain, in: database), at: next)
+            next += 1
+        }
+        try statement.bind(.integer(storedKeyID ?? KeyHash.of(version.naturalKey)), at: next)
+        try statement.run(binding: version.packedRow)
+        return storedKeyID ?? database.lastInsertedRowID
     }
 
-    /// By ``Entity/ordinal``.
+    /// By ``Entity/ordinal``: with key ids, found by `key_hash` (?2) and the key (?1).
     private static let storedSQL: [SQLText] = Entity.allCases.map { entity in
         SQLText("""
             SELECT source_topic, source_partition, source_offset, ingested_ms, \(hasKeyIDs(entity) ? "key_id" : "0")
-            FROM \(MartSchema.currentTable(entity)) WHERE natural_key = ?1
+            FROM \(MartSchema.currentTable(entity)) WHERE \(hasKeyIDs(entity) ? "key_hash = ?2 AND " : "")natural_key = ?1
             """)
     }
 
-    /// By ``Entity/ordinal``.
+    /// The columns written, in the order bound: the row's, then an encounter's `chain_id`.
+    private static func writtenColumns(_ entity: Entity) -> [String] {
+        MartSchema.currentColumns(entity) + (entity == .encounters ? ["chain_id"] : [])
+    }
+
+    /// By ``Entity/ordinal``, for the entities without key ids.
     private static let upsertSQL: [SQLText] = Entity.allCases.map { entity in
-        var columns = MartSchema.currentColumns(entity)
-        var placeholders = (1...columns.count).map { "?\($0)" }
-        if entity == .encounters {
-            columns.append("chain_id")
-            placeholders.append("?\(columns.count)")
-        }
+        let columns = writtenColumns(entity)
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         return SQLText("""
-            INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", ")))
+            INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))
             ON CONFLICT (natural_key) DO UPDATE SET \(updates)
             """)
+    }
+
+    /// By ``Entity/ordinal``, for the entities with key ids: a new key, its hash bound last.
+    private static let insertSQL: [SQLText] = Entity.allCases.map { entity in
+        let columns = writtenColumns(entity) + ["key_hash"]
+        return SQLText("INSERT INTO \(MartSchema.currentTable(entity)) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))")
+    }
+
+    /// By ``Entity/ordinal``, for the entities with key ids: a stored key, its key id bound last.
+    private static let updateSQL: [SQLText] = Entity.allCases.map { entity in
+        let columns = writtenColumns(entity)
+        let updates = columns.enumerated().dropFirst().map { "\($0.element) = ?\($0.offset + 1)" }.joined(separator: ", ")
+        return SQLText("UPDATE \(MartSchema.currentTable(entity)) SET \(updates) WHERE key_id = ?\(columns.count + 1)")
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        (1...count).map { "?\($0)" }.joined(separator: ", ")
     }
 
     /// The row of a current version: its values in the order of ``MartSchema/currentColumns(_:)``,

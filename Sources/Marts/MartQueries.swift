@@ -57,7 +57,7 @@ enum MartQueries {
     /// The key ids (``MartDefinition/keyIDColumn``) of the natural keys in table `keys`, from
     /// the current-version table `table`.
     static func keyIDs(of keys: String, in table: String) -> String {
-        "SELECT t.key_id FROM \(keys) k CROSS JOIN \(table) t ON t.natural_key = k.natural_key"
+        "SELECT t.key_id FROM \(keys) k CROSS JOIN \(table) t ON t.key_hash = emr_key_hash(k.natural_key) AND t.natural_key = k.natural_key"
     }
 
     /// The WHERE condition of a fact's SELECT over the current-version table `table` aliased
@@ -131,7 +131,7 @@ enum MartQueries {
                 \(age("p.birth_date", "c.stop_date")) AS stop_age, \(hours("c.start_date", "c.stop_date")) AS duration_hours,
                 f.encounter_class, c.ingested_at, c.key_id
             FROM current_conditions c JOIN current_patients p ON p.natural_key = c.patient_id
-                JOIN current_encounters e ON e.natural_key = c.encounter_id JOIN \(encounterFacts) f ON f.key_id = e.key_id
+                JOIN current_encounters e ON e.key_hash = emr_key_hash(c.encounter_id) AND e.natural_key = c.encounter_id JOIN \(encounterFacts) f ON f.key_id = e.key_id
             WHERE \(filter) \(computedOnce)
         ) x
         \(ageGroupJoin)

@@ -23,8 +23,9 @@ public struct MartVerifier {
         self.database = database
     }
 
-    /// Compares all 11 marts, the dashboard's summary tables (``ReportSummaries``) and the
-    /// encounter chains' numbers (``EncounterChains``) in one read snapshot.
+    /// Compares all 11 marts, the dashboard's summary tables (``ReportSummaries``), the
+    /// encounter chains' numbers (``EncounterChains``) and the natural keys' hashes
+    /// (``naturalKeysCheckName``) in one read snapshot.
     public func verify() throws -> [MartComparison] {
         try database.readTransaction {
             let inputs = Self.batchInputs(windowDays: try MartMaintainer.storedWindow(database) ?? 7)
@@ -43,6 +44,7 @@ public struct MartVerifier {
             }
             // The chain numbers the incremental path looks encounters up by (both sides are queries).
             results.append(try compare(EncounterChains.checkName, live: "(\(EncounterChains.numbered))", batch: "(\(EncounterChains.expected))"))
+            results.append(try naturalKeys())
             for name in MartCatalog.all.map(\.name) + ReportSummaries.names { try database.execute("DROP TABLE IF EXISTS temp.batch_\(name)") }
             return results
         }
@@ -52,6 +54,26 @@ public struct MartVerifier {
     static func batchInputs(windowDays: Int64) -> MartInputs {
         MartInputs(encounterFacts: "temp.batch_\(MartCatalog.encounters.name)", medicationFacts: "temp.batch_\(MartCatalog.medications.name)",
                    readmissionWindowDays: windowDays)
+    }
+
+    /// What `emr verify` calls the check of the current versions found by ``KeyHash``.
+    public static let naturalKeysCheckName = "natural_keys"
+
+    /// The current versions looked up by ``KeyHash`` (migration 11), where no unique index
+    /// stands guard: missing, those whose `key_hash` is not their key's; unexpected, a second
+    /// row of the same natural key.
+    private func naturalKeys() throws -> MartComparison {
+        var result = MartComparison(mart: Self.naturalKeysCheckName, rows: 0, missing: 0, unexpected: 0, examples: [])
+        for (entity, _, _) in MartSchema.factEntities {
+            let table = MartSchema.currentTable(entity)
+            result.rows += Int(try database.scalar("SELECT count(*) FROM \(table)")?.int ?? 0)
+            let wrongHash = "SELECT '\(table)', natural_key, key_hash FROM \(table) WHERE key_hash IS NOT emr_key_hash(natural_key)"
+            let repeated = "SELECT '\(table)', natural_key, count(*) FROM \(table) GROUP BY natural_key HAVING count(*) > 1"
+            result.missing += Int(try database.scalar("SELECT count(*) FROM (\(wrongHash))")?.int ?? 0)
+            result.unexpected += Int(try database.scalar("SELECT sum(n - 1) FROM (SELECT count(*) AS n FROM \(table) GROUP BY natural_key HAVING n > 1)")?.int ?? 0)
+            result.examples += try render(wrongHash, label: "hash not the key's") + render(repeated, label: "key twice")
+        }
+        return result
     }
 
     /// `live` and `batch`: a table, or a parenthesised query; `live` defaults to the table `name`.

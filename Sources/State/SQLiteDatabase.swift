@@ -27,6 +27,7 @@ public final class SQLiteDatabase {
             try open(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busyTimeoutMs: busyTimeoutMs)
         }
         try registerDecimalFunctions()
+        try registerKeyHashFunction()
     }
 
     /// Process-wide settings, made before SQLite initializes (the first connection). Memory

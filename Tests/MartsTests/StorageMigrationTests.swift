@@ -7,7 +7,8 @@ import Testing
 
 /// Migrations 6 (row-id storage of the wide tables), 7 (patient days keyed by date first), 8
 /// (numbered encounter chains), 9 (facts stored by key id) and 10 (class days in the
-/// readmissions mart) keep every row of a file built before them.
+/// readmissions mart) and 11 (natural keys found by their hash) keep every row of a file built
+/// before them.
 @Suite("State file upgrade")
 struct StorageMigrationTests {
     @Test("a version 5 state file becomes row-id storage, its patient days keyed by date first, its encounter chains numbered, with every row kept, and goes on applying")
@@ -51,7 +52,8 @@ struct StorageMigrationTests {
         let key = try upgraded.database.prepare("SELECT name FROM pragma_table_info('report_patient_days') WHERE pk > 0 ORDER BY pk").rows().compactMap { $0[0].text }
         #expect(key == ["start_date", "encounter_class", "patient_id"], "\(context): patient days keyed by \(key)")
         let indexes = try upgraded.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'current_%'").rows().compactMap { $0[0].text }
-        #expect(Set(indexes) == ["current_encounters_chain", "current_conditions_patient", "current_conditions_encounter", "current_medications_patient"],
+        #expect(Set(indexes) == ["current_encounters_chain", "current_conditions_patient", "current_conditions_encounter", "current_medications_patient",
+                                 "current_encounters_key_hash", "current_conditions_key_hash", "current_medications_key_hash"],
                 "\(context): indexes after the upgrade: \(indexes)")
         let chainIndex = try upgraded.database.prepare("SELECT name FROM pragma_index_info('current_encounters_chain') ORDER BY seqno").rows().compactMap { $0[0].text }
         #expect(chainIndex == ["chain_id", "start_at"], "\(context): the chain index after the upgrade: \(chainIndex)")
@@ -123,6 +125,49 @@ struct StorageMigrationTests {
         }
     }
 
+    @Test("a version 10 state file finds the current versions with key ids by their key's hash: every row kept, each hash the key's, no unique index on the key text, look-ups through the hash index; it goes on applying")
+    func upgradesToKeyHashes() throws {
+        let (directory, stream, context) = try Self.shuffledExport()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let half = stream.count / 2
+        let written = try MartHarness()
+        try written.apply(stream[..<half])
+        let path = directory + "/state.sqlite"
+        let before: [String: [[SQLiteValue]]]
+        let keyIDs = "SELECT key_id, natural_key FROM current_encounters UNION ALL SELECT key_id, natural_key FROM current_conditions UNION ALL SELECT key_id, natural_key FROM current_medications ORDER BY 2"
+        let keyIDsBefore: [[SQLiteValue]]
+        do {
+            let old = try StateStore(path: path, migrations: Array(MartSchema.migrations.prefix(10)))
+            try Self.copyRows(from: written.path, to: old.database)
+            before = try Self.allRows(old.database)
+            keyIDsBefore = try old.database.prepare(keyIDs).rows()
+            old.database.close()
+        }
+        let upgraded = try StateStore(path: path, migrations: MartSchema.migrations)
+        defer { upgraded.database.close() }
+        let db = upgraded.database
+        #expect(try db.scalar("PRAGMA user_version")?.int == Int64(MartSchema.migrations.count))
+        #expect(try Self.allRows(db) == before, "\(context): the upgrade changed rows")
+        #expect(try db.prepare(keyIDs).rows() == keyIDsBefore, "\(context): the upgrade renumbered key ids")
+        for table in ["current_encounters", "current_conditions", "current_medications"] {
+            #expect(try db.scalar("SELECT count(*) FROM \(table) WHERE key_hash IS NOT emr_key_hash(natural_key)")?.int == 0, "\(context): \(table) hashes")
+            #expect(try db.scalar("SELECT count(*) FROM pragma_index_list('\(table)') WHERE \"unique\"")?.int == 0, "\(context): \(table) keeps a unique index")
+            let plan = try db.prepare("EXPLAIN QUERY PLAN SELECT key_id FROM \(table) WHERE key_hash = ?2 AND natural_key = ?1").rows()
+                .compactMap { $0.last?.text }.joined(separator: "; ")
+            #expect(plan.contains("\(table)_key_hash"), "\(context): a look-up of \(table) by its key: \(plan)")
+        }
+        try Self.apply(stream[half...], to: upgraded)
+        for comparison in try MartVerifier(database: db).verify() {
+            #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade and the rest: \(comparison.examples.joined(separator: "\n"))")
+        }
+        let clean = try MartHarness()
+        try clean.apply(stream)
+        for mart in MartCatalog.all {
+            let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
+            #expect(try db.prepare(sql).rows() == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
+        }
+    }
+
     /// A new directory with a generated export of 30 patients, its records in a shuffled order,
     /// and the seed to print on failure.
     static func shuffledExport() throws -> (directory: String, stream: [Version], context: String) {
@@ -181,11 +226,12 @@ struct StorageMigrationTests {
         }
     }
 
-    /// Every row of every wide table, in key order (the columns of version 5: not the chain number, not the key id).
+    /// Every row of every wide table, in key order (the columns of version 5: not the chain
+    /// number, the key id or the key's hash).
     static func allRows(_ database: SQLiteDatabase) throws -> [String: [[SQLiteValue]]] {
         var rows: [String: [[SQLiteValue]]] = [:]
         for table in MartSchema.rowidTables {
-            let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)') WHERE name NOT IN ('chain_id', 'key_id')").rows()
+            let columns = try database.prepare("SELECT name FROM pragma_table_info('\(table)') WHERE name NOT IN ('chain_id', 'key_id', 'key_hash')").rows()
                 .compactMap { $0[0].text }
             rows[table] = try database.prepare("SELECT \(columns.joined(separator: ", ")) FROM \(table) ORDER BY 1, 2").rows()
         }

@@ -34,12 +34,15 @@ struct VerifierTests {
         ("fact_patient_encounter_readmissions", "UPDATE fact_patient_encounter_readmissions SET duration_seconds = duration_seconds + 1 WHERE (encounter_class, start_date) = (SELECT encounter_class, start_date FROM fact_patient_encounter_readmissions ORDER BY 2, 1 LIMIT 1)", 1, 1),
         ("report_patient_days", "DELETE FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days) AND start_date = (SELECT min(start_date) FROM report_patient_days WHERE patient_id = (SELECT min(patient_id) FROM report_patient_days))", 1, 0),
         ("encounter_chains", "UPDATE current_encounters SET chain_id = (SELECT max(chain_id) + 1 FROM encounter_chains) WHERE natural_key = (SELECT min(natural_key) FROM current_encounters)", 1, 1),
+        // The current versions found by their key's hash: a wrong hash, a key stored twice.
+        ("natural_keys", "UPDATE current_conditions SET key_hash = key_hash + 1 WHERE key_id = (SELECT min(key_id) FROM current_conditions)", 1, 0),
+        ("natural_keys", "INSERT INTO current_medications (natural_key, key_hash, ingested_ms, ingested_at, source_topic, source_partition, source_offset) SELECT natural_key, key_hash, ingested_ms, ingested_at, source_topic, source_partition, source_offset FROM current_medications WHERE key_id = (SELECT min(key_id) FROM current_medications)", 0, 1),
     ] as [(String, String, Int, Int)])
     func tamperedRow(table: String, tampering: String, missing: Int, unexpected: Int) throws {
         let h = try Self.harness()
         let before = try h.verify()
         #expect(before.filter { !$0.matches }.isEmpty, "the untouched state must verify: \(before.filter { !$0.matches })")
-        #expect(before.count == MartCatalog.all.count + ReportSummaries.names.count + 1, "every mart, summary and the encounter chains are compared")
+        #expect(before.count == MartCatalog.all.count + ReportSummaries.names.count + 2, "every mart, summary, the encounter chains and the natural keys are compared")
         try h.store.database.execute(tampering)
         #expect(h.store.database.changes == 1, "the tampering must change exactly one row")
         let after = try h.verify()

@@ -36,7 +36,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let marts = results.filter { MartCatalog.named($0.mart) != nil }.count
         let summaries = results.filter { ReportSummaries.names.contains($0.mart) }.count
-        print("verify: all \(marts) marts equal their batch definition (and the \(summaries) dashboard summaries and the encounter chains theirs)")
+        print("verify: all \(marts) marts equal their batch definition (and the \(summaries) dashboard summaries and the encounter chains theirs; each natural key is stored once, under its hash)")
     }
 
     /// `--state-dir`: each task file that an export would use (the copy furthest along), on
