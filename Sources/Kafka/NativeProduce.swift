@@ -50,12 +50,19 @@ enum NativeProduce {
     private static func makeHeaders(_ headers: [KafkaHeader]) -> OpaquePointer? {
         guard !headers.isEmpty, let list = rd_kafka_headers_new(headers.count) else { return nil }
         for header in headers {
-            if let value = header.value {
-                value.withUnsafeBytes { bytes in
-                    _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count)
+            // The name by its UTF-8 bytes and length: passing the String would copy it into a
+            // new C string first (a heap allocation per header).
+            var name = header.name
+            name.withUTF8 { name in
+                name.withMemoryRebound(to: CChar.self) { name in
+                    if let value = header.value {
+                        value.withUnsafeBytes { bytes in
+                            _ = rd_kafka_header_add(list, name.baseAddress, name.count, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count)
+                        }
+                    } else {
+                        _ = rd_kafka_header_add(list, name.baseAddress, name.count, nil, 0)
+                    }
                 }
-            } else {
-                _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
             }
         }
         return list

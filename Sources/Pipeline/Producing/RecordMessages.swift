@@ -33,11 +33,11 @@ public struct RecordMessageBuilder: Sendable {
     /// Everything of a record's message but what is stamped when it is sent (`ce_time`, `ce_id`).
     public func prepare(_ record: SlicedRecord) -> PreparedRecord {
         let schema = EntitySchema.of(record.entity)
-        let partitionKey = schema.patientColumn.flatMap { record[$0] } ?? record["Id"] ?? ""
+        let partitionColumn = schema.patientColumn.flatMap { record.header.position(of: $0) == nil ? nil : $0 } ?? "Id"
         return PreparedRecord(
             entity: record.entity, facility: record.facility, line: record.line, eventTime: record.eventTime,
-            topic: topics[record.entity]!, partition: .byHash(Array(partitionKey.utf8)),
-            key: Array(schema.naturalKey(of: record).utf8),
+            topic: topics[record.entity]!, partition: .byHash(record.joinedValues([partitionColumn])),
+            key: record.joinedValues(schema.keyColumns),
             value: record.jsonObject())
     }
 }

@@ -88,6 +88,36 @@ enum RowCodec {
         return readString(bytes, &position)
     }
 
+    /// The values at `positions` (nil, or past the row's end: an empty value) joined by `|`, as
+    /// UTF-8 bytes, read in one pass over the encoded row.
+    static func joined(at positions: [Int?], encoded bytes: [UInt8], valuesStart: Int) -> [UInt8] {
+        var position = valuesStart
+        let count = Int(readVarint(bytes, &position))
+        let last = positions.reduce(-1) { max($0, $1 ?? -1) }
+        return withUnsafeTemporaryAllocation(of: (start: Int, length: Int).self, capacity: positions.count) { found in
+            found.initialize(repeating: (0, 0))
+            var total = positions.count
+            var index = 0
+            while index <= last && index < count {
+                let length = Int(readVarint(bytes, &position))
+                for (slot, wanted) in positions.enumerated() where wanted == index {
+                    found[slot] = (position, length)
+                    total += length
+                }
+                position += length
+                index += 1
+            }
+            var out: [UInt8] = []
+            out.reserveCapacity(total)
+            for slot in 0..<positions.count {
+                if slot > 0 { out.append(UInt8(ascii: "|")) }
+                let (start, length) = found[slot]
+                out.append(contentsOf: bytes[start..<(start + length)])
+            }
+            return out
+        }
+    }
+
     /// The values as a JSON object under `keys`, copied from their encoded bytes.
     static func jsonObject(keys: JSONText.ObjectKeys, encoded bytes: [UInt8], valuesStart: Int) -> [UInt8] {
         var position = valuesStart

@@ -46,6 +46,13 @@ public struct SlicedRecord: Sendable {
         header.position(of: column).map { RowCodec.value(at: $0, in: encoded, valuesStart: valuesStart) }
     }
 
+    /// The values of `columns` joined by `|` as UTF-8 bytes (a column the file does not have:
+    /// an empty value), read in one pass without decoding them: equal to the `|`-joined
+    /// ``subscript(column:)`` values.
+    public func joinedValues(_ columns: [String]) -> [UInt8] {
+        RowCodec.joined(at: columns.map(header.position(of:)), encoded: encoded, valuesStart: valuesStart)
+    }
+
     /// The whole row, decoded.
     public var row: CSVRow {
         CSVRow(header: header, values: RowCodec.values(in: encoded, valuesStart: valuesStart), line: line)
