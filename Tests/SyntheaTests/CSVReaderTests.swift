@@ -44,6 +44,23 @@ struct CSVReaderTests {
         #expect(rows.map { $0.values } == [["1", "Elena945 Pérez790"], ["2", "a\r\nb"], ["3", "end"]])
     }
 
+    @Test("the records and their lines are the same whatever the size of the reads (a BOM, quotes, CRLF and UTF-8 split between them)")
+    func chunkBoundaries() throws {
+        let text = "Id,NAME,NOTE\r\n1,Elena945 Pérez790,\"x, \"\"y\"\"\"\r\n2,\"a\r\nb\",\n3,,end\n4,ä,\"\"\r\n5,last,\"\"\"\""
+        let path = try file([0xEF, 0xBB, 0xBF] + Array(text.utf8))
+        func read(_ chunkSize: Int) throws -> [String] {
+            let reader = try CSVReader(path: path, chunkSize: chunkSize)
+            var records: [String] = []
+            while let record = try reader.next() { records.append("\(record.line): \(record.fields)") }
+            return records
+        }
+        let whole = try read(1 << 16)
+        #expect(whole.count == 6 && whole[0] == "1: [\"Id\", \"NAME\", \"NOTE\"]" && whole[3] == "5: [\"3\", \"\", \"end\"]", "\(whole)")
+        for chunkSize in [1, 2, 3, 5, 7, 16] {
+            #expect(try read(chunkSize) == whole, "reads of \(chunkSize) bytes")
+        }
+    }
+
     @Test("a truncated last line is an error naming file and line")
     func truncatedLastLine() throws {
         let path = try file("A,B,C\n1,2,3\n4,5")

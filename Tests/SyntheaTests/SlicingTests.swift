@@ -126,6 +126,10 @@ struct SlicingTests {
             // The byte path (CSV bytes to JSON) gives what the text path gives from the decoded row.
             #expect(record.jsonObject() == JSONText.object(keys: record.header.names, values: record.row.values))
             #expect(record["Id"] == record.row["Id"])
+            // The message key and partition key, joined from the encoded bytes in one pass.
+            let schema = EntitySchema.of(record.entity)
+            #expect(record.joinedValues(schema.keyColumns) == Array(schema.naturalKey(of: record.row).utf8))
+            #expect(record.joinedValues(["NO_SUCH_COLUMN", "Id"]) == Array(("|" + (record["Id"] ?? "")).utf8))
         }
 
         // Medications are read on a second thread: their error still ends the slicing, named.

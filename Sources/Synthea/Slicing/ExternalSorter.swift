@@ -147,32 +147,43 @@ public final class SortedRecordStream {
         return record
     }
 
-    private func before(_ a: Int, _ b: Int) -> Bool {
-        let order = keys.withUnsafeBufferPointer { keys in KeyOrder.compare(keys[a], keys[b]) }
+    // The heap is walked through buffers taken once per push or sift, not by subscripting the
+    // stored arrays: Swift checks each access to a class's stored property for exclusivity at
+    // run time (see ``CSVReader``).
+    private static func before(_ keys: UnsafeBufferPointer<[UInt8]>, _ a: Int, _ b: Int) -> Bool {
+        let order = KeyOrder.compare(keys[a], keys[b])
         return order != 0 ? order < 0 : a < b
     }
 
     private func push(_ source: Int) {
         heap.append(source)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard before(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
+        keys.withUnsafeBufferPointer { keys in
+            heap.withUnsafeMutableBufferPointer { heap in
+                var child = heap.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard Self.before(keys, heap[child], heap[parent]) else { break }
+                    heap.swapAt(child, parent)
+                    child = parent
+                }
+            }
         }
     }
 
     private func siftDown(_ start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < heap.count, before(heap[left], heap[smallest]) { smallest = left }
-            if right < heap.count, before(heap[right], heap[smallest]) { smallest = right }
-            guard smallest != parent else { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
+        keys.withUnsafeBufferPointer { keys in
+            heap.withUnsafeMutableBufferPointer { heap in
+                var parent = start
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var smallest = parent
+                    if left < heap.count, Self.before(keys, heap[left], heap[smallest]) { smallest = left }
+                    if right < heap.count, Self.before(keys, heap[right], heap[smallest]) { smallest = right }
+                    guard smallest != parent else { return }
+                    heap.swapAt(parent, smallest)
+                    parent = smallest
+                }
+            }
         }
     }
 }
@@ -208,9 +219,14 @@ private final class MemorySource: RecordSource {
 /// A spilled run read back in chunks: `[u32 length][bytes]` for the key, then the payload.
 final class RunFileSource: RecordSource {
     private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var exhausted = false
+    /// Where reading stands; moved into a local for each record (see ``CSVReader``).
+    private var input = Input()
+
+    private struct Input {
+        var buffer: [UInt8] = []
+        var position = 0
+        var exhausted = false
+    }
 
     init(url: URL) throws {
         handle = try FileHandle(forReadingFrom: url)
@@ -225,30 +241,37 @@ final class RunFileSource: RecordSource {
     }
 
     func next() throws -> ExternalSorter.Record? {
-        guard let key = try field() else { return nil }
-        guard let payload = try field() else { throw CocoaError(.fileReadCorruptFile) }
+        var input = Input()
+        swap(&input, &self.input)
+        defer { swap(&input, &self.input) }
+        guard let key = try field(&input) else { return nil }
+        guard let payload = try field(&input) else { throw CocoaError(.fileReadCorruptFile) }
         return ExternalSorter.Record(key: key, payload: payload)
     }
 
-    private func field() throws -> [UInt8]? {
-        guard try ensure(4) else { return nil }
-        let length = Int(UInt32(buffer[position]) | UInt32(buffer[position + 1]) << 8 | UInt32(buffer[position + 2]) << 16 | UInt32(buffer[position + 3]) << 24)
-        position += 4
-        guard try ensure(length) else { throw CocoaError(.fileReadCorruptFile) }
-        defer { position += length }
-        return Array(buffer[position..<(position + length)])
+    private func field(_ input: inout Input) throws -> [UInt8]? {
+        guard try ensure(4, &input) else { return nil }
+        let length = input.buffer.withUnsafeBufferPointer { bytes in
+            var length = 0
+            for (shift, at) in (input.position..<(input.position + 4)).enumerated() { length |= Int(bytes[at]) << (8 * shift) }
+            return length
+        }
+        input.position += 4
+        guard try ensure(length, &input) else { throw CocoaError(.fileReadCorruptFile) }
+        defer { input.position += length }
+        return Array(input.buffer[input.position..<(input.position + length)])
     }
 
-    private func ensure(_ count: Int) throws -> Bool {
-        while buffer.count - position < count {
-            if exhausted { return false }
+    private func ensure(_ count: Int, _ input: inout Input) throws -> Bool {
+        while input.buffer.count - input.position < count {
+            if input.exhausted { return false }
             guard let chunk = try handle.read(upToCount: max(1 << 16, count)), !chunk.isEmpty else {
-                exhausted = true
+                input.exhausted = true
                 return false
             }
-            buffer.removeFirst(position)
-            position = 0
-            buffer.append(contentsOf: chunk)
+            input.buffer.removeFirst(input.position)
+            input.position = 0
+            input.buffer.append(contentsOf: chunk)
         }
         return true
     }
