@@ -13,31 +13,34 @@ enum NativeProduce {
         let err: rd_kafka_resp_err_t = message.topic.withCString { topic in
             withOptionalBytes(message.key) { key in
                 withOptionalBytes(message.value) { value in
-                    var args: [rd_kafka_vu_t] = []
-                    args.reserveCapacity(8)
-                    func add(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
-                        var vu = rd_kafka_vu_t()
-                        vu.vtype = type
-                        set(&vu)
-                        args.append(vu)
+                    // At most 8 arguments, on the stack (an array would be a heap allocation per message).
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { args in
+                        var count = 0
+                        func add(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = type
+                            set(&vu)
+                            (args.baseAddress! + count).initialize(to: vu)
+                            count += 1
+                        }
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        if let key {
+                            add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.u.mem.size = key.count }
+                        }
+                        if let value {
+                            add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count }
+                        }
+                        if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
+                        if let timestamp = message.timestampMs { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
+                        if let opaque { add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque } }
+                        guard let error = rd_kafka_produceva(handle, args.baseAddress, count) else {
+                            return RD_KAFKA_RESP_ERR_NO_ERROR
+                        }
+                        defer { rd_kafka_error_destroy(error) }
+                        return rd_kafka_error_code(error)
                     }
-                    add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                    add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
-                    add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                    if let key {
-                        add(RD_KAFKA_VTYPE_KEY) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress); $0.u.mem.size = key.count }
-                    }
-                    if let value {
-                        add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress); $0.u.mem.size = value.count }
-                    }
-                    if let headers { add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
-                    if let timestamp = message.timestampMs { add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
-                    if let opaque { add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque } }
-                    guard let error = rd_kafka_produceva(handle, &args, args.count) else {
-                        return RD_KAFKA_RESP_ERR_NO_ERROR
-                    }
-                    defer { rd_kafka_error_destroy(error) }
-                    return rd_kafka_error_code(error)
                 }
             }
         }
