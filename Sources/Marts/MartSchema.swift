@@ -172,6 +172,29 @@ public enum MartSchema {
         (.medications, MartCatalog.medications, "c.patient_medication_id = f.patient_medication_id"),
     ]
 
+    /// Rebuilds the current table of a fact entity as ``version9`` first made it (its columns in
+    /// order, an encounter's `chain_id` last) with `key` in place of the natural key's primary
+    /// key, copying every row; `added` names each column that `key` adds and what it is copied
+    /// from. Ends with a newline; the table's indexes are the caller's to make again.
+    private static func rebuildCurrentTable(_ entity: Entity, as suffix: String, key: String, added: [(column: String, from: String)]) -> String {
+        let table = currentTable(entity)
+        let keyed = createCurrentTable(entity)
+            .replacingOccurrences(of: "CREATE TABLE \(table) (", with: "CREATE TABLE \(table)_\(suffix) (")
+            .replacingOccurrences(of: "natural_key TEXT PRIMARY KEY NOT NULL", with: key)
+            .replacingOccurrences(of: ") WITHOUT ROWID;", with: entity == .encounters ? ",\n    chain_id INTEGER\n);" : "\n);")
+        var columns = currentColumns(entity)
+        if entity == .conditions || entity == .medications { columns.append("counted_in_dim") }
+        if entity == .encounters { columns.append("chain_id") }
+        let list = columns.joined(separator: ", ")
+        return """
+            \(keyed)
+            INSERT INTO \(table)_\(suffix) (\(added.map(\.column).joined(separator: ", ")), \(list)) SELECT \(added.map(\.from).joined(separator: ", ")), \(list) FROM \(table);
+            DROP TABLE \(table);
+            ALTER TABLE \(table)_\(suffix) RENAME TO \(table);
+
+            """
+    }
+
     /// Migration 9: each current version of an encounter, condition or medication gets a number,
     /// `key_id` (an explicit `INTEGER PRIMARY KEY`, so that no copy renumbers it: its old row id),
     /// kept while its natural key is current; its fact row is stored under that number
@@ -184,22 +207,8 @@ public enum MartSchema {
     static let version9: String = {
         var sql = ""
         for (entity, _, _) in factEntities {
-            let table = currentTable(entity)
-            let keyed = createCurrentTable(entity)
-                .replacingOccurrences(of: "CREATE TABLE \(table) (", with: "CREATE TABLE \(table)_v9 (")
-                .replacingOccurrences(of: "natural_key TEXT PRIMARY KEY NOT NULL", with: "key_id INTEGER PRIMARY KEY,\n    natural_key TEXT NOT NULL UNIQUE")
-                .replacingOccurrences(of: ") WITHOUT ROWID;", with: entity == .encounters ? ",\n    chain_id INTEGER\n);" : "\n);")
-            var columns = currentColumns(entity)
-            if entity == .conditions || entity == .medications { columns.append("counted_in_dim") }
-            if entity == .encounters { columns.append("chain_id") }
-            let list = columns.joined(separator: ", ")
-            sql += """
-                \(keyed)
-                INSERT INTO \(table)_v9 (key_id, \(list)) SELECT rowid, \(list) FROM \(table);
-                DROP TABLE \(table);
-                ALTER TABLE \(table)_v9 RENAME TO \(table);
-
-                """
+            sql += rebuildCurrentTable(entity, as: "v9", key: "key_id INTEGER PRIMARY KEY,\n    natural_key TEXT NOT NULL UNIQUE",
+                                       added: [("key_id", "rowid")])
         }
         sql += """
             CREATE INDEX current_encounters_chain ON current_encounters (chain_id, start_at);
@@ -237,22 +246,9 @@ public enum MartSchema {
         var sql = ""
         for (entity, _, _) in factEntities {
             let table = currentTable(entity)
-            let keyed = createCurrentTable(entity)
-                .replacingOccurrences(of: "CREATE TABLE \(table) (", with: "CREATE TABLE \(table)_v11 (")
-                .replacingOccurrences(of: "natural_key TEXT PRIMARY KEY NOT NULL", with: "key_id INTEGER PRIMARY KEY,\n    natural_key TEXT NOT NULL,\n    key_hash INTEGER NOT NULL")
-                .replacingOccurrences(of: ") WITHOUT ROWID;", with: entity == .encounters ? ",\n    chain_id INTEGER\n);" : "\n);")
-            var columns = currentColumns(entity)
-            if entity == .conditions || entity == .medications { columns.append("counted_in_dim") }
-            if entity == .encounters { columns.append("chain_id") }
-            let list = columns.joined(separator: ", ")
-            sql += """
-                \(keyed)
-                INSERT INTO \(table)_v11 (key_id, key_hash, \(list)) SELECT key_id, emr_key_hash(natural_key), \(list) FROM \(table);
-                DROP TABLE \(table);
-                ALTER TABLE \(table)_v11 RENAME TO \(table);
-                CREATE INDEX \(table)_key_hash ON \(table) (key_hash);
-
-                """
+            sql += rebuildCurrentTable(entity, as: "v11", key: "key_id INTEGER PRIMARY KEY,\n    natural_key TEXT NOT NULL,\n    key_hash INTEGER NOT NULL",
+                                       added: [("key_id", "key_id"), ("key_hash", "emr_key_hash(natural_key)")])
+            sql += "CREATE INDEX \(table)_key_hash ON \(table) (key_hash);\n"
         }
         return sql + """
             CREATE INDEX current_encounters_chain ON current_encounters (chain_id, start_at);

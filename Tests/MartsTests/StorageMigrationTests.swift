@@ -62,17 +62,7 @@ struct StorageMigrationTests {
         let distinct = try upgraded.database.scalar("SELECT count(*) FROM (SELECT DISTINCT patient_id, organization_id, class_name FROM current_encounters)")
         #expect(try upgraded.database.scalar("SELECT count(*) FROM encounter_chains") == distinct, "\(context): one number per chain")
 
-        try Self.apply(stream[half...], to: upgraded)
-        for comparison in try MartVerifier(database: upgraded.database).verify() {
-            #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade: \(comparison.examples.joined(separator: "\n"))")
-        }
-        let clean = try MartHarness()
-        try clean.apply(stream)
-        for mart in MartCatalog.all {
-            let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
-            let rows = try upgraded.database.prepare(sql).rows()
-            #expect(try rows == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
-        }
+        try Self.expectAppliesTheRest(stream, from: half, to: upgraded, context: context)
     }
 
     @Test("a version 8 state file stores its facts by the key ids of their current versions, with no index on their grain, every row kept; a file of facts alone (a merge) keeps them")
@@ -112,16 +102,7 @@ struct StorageMigrationTests {
             for comparison in try MartVerifier(database: db).verify() {
                 #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade: \(comparison.examples.joined(separator: "\n"))")
             }
-            try Self.apply(stream[half...], to: upgraded)
-            for comparison in try MartVerifier(database: db).verify() {
-                #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade and the rest: \(comparison.examples.joined(separator: "\n"))")
-            }
-            let clean = try MartHarness()
-            try clean.apply(stream)
-            for mart in MartCatalog.all {
-                let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
-                #expect(try db.prepare(sql).rows() == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
-            }
+            try Self.expectAppliesTheRest(stream, from: half, to: upgraded, context: context)
         }
     }
 
@@ -156,16 +137,7 @@ struct StorageMigrationTests {
                 .compactMap { $0.last?.text }.joined(separator: "; ")
             #expect(plan.contains("\(table)_key_hash"), "\(context): a look-up of \(table) by its key: \(plan)")
         }
-        try Self.apply(stream[half...], to: upgraded)
-        for comparison in try MartVerifier(database: db).verify() {
-            #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade and the rest: \(comparison.examples.joined(separator: "\n"))")
-        }
-        let clean = try MartHarness()
-        try clean.apply(stream)
-        for mart in MartCatalog.all {
-            let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
-            #expect(try db.prepare(sql).rows() == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
-        }
+        try Self.expectAppliesTheRest(stream, from: half, to: upgraded, context: context)
     }
 
     /// A new directory with a generated export of 30 patients, its records in a shuffled order,
@@ -179,6 +151,21 @@ struct StorageMigrationTests {
         var stream = try loadVersions(directory + "/export")
         stream.shuffle(using: &random)
         return (directory, stream, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
+    }
+
+    /// Applies the stream from `half` on to the upgraded file, then expects every mart to verify
+    /// and to equal a run of the whole stream that never saw an older file.
+    static func expectAppliesTheRest(_ stream: [Version], from half: Int, to upgraded: StateStore, context: String) throws {
+        try apply(stream[half...], to: upgraded)
+        for comparison in try MartVerifier(database: upgraded.database).verify() {
+            #expect(comparison.matches, "\(context): \(comparison.mart) after the upgrade and the rest: \(comparison.examples.joined(separator: "\n"))")
+        }
+        let clean = try MartHarness()
+        try clean.apply(stream)
+        for mart in MartCatalog.all {
+            let sql = "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))"
+            #expect(try upgraded.database.prepare(sql).rows() == clean.rows(mart), "\(context): \(mart.name) differs from a run without the upgrade")
+        }
     }
 
     static func apply(_ versions: ArraySlice<Version>, to store: StateStore) throws {
