@@ -131,7 +131,8 @@ enum MartQueries {
                 \(age("p.birth_date", "c.stop_date")) AS stop_age, \(hours("c.start_date", "c.stop_date")) AS duration_hours,
                 f.encounter_class, c.ingested_at, c.key_id
             FROM current_conditions c JOIN current_patients p ON p.natural_key = c.patient_id
-                JOIN current_encounters e ON e.key_hash = emr_key_hash(c.encounter_id) AND e.natural_key = c.encounter_id JOIN \(encounterFacts) f ON f.key_id = e.key_id
+                JOIN current_encounters e ON e.key_hash = emr_key_hash(c.encounter_id)
+                JOIN \(encounterFacts) f ON f.key_id = e.key_id AND f.encounter_id = c.encounter_id
             WHERE \(filter) \(computedOnce)
         ) x
         \(ageGroupJoin)
