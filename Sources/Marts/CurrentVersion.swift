@@ -10,6 +10,9 @@ import Synthea
 public struct CurrentVersion: Sendable {
     public let entity: Entity
     public let naturalKey: String
+    /// ``KeyHash`` of the natural key, computed here (on the preparing thread) once for the
+    /// look-up and the insert of its entity's current version.
+    let keyHash: Int64
     public let position: SourcePosition
     /// Values in the order of ``MartSchema/currentColumns(_:)``, packed to be bound as they are
     /// (``PackedValues``).
@@ -20,6 +23,7 @@ public struct CurrentVersion: Sendable {
     public init(_ record: StagedRecord, at position: SourcePosition) {
         entity = record.entity
         naturalKey = record.naturalKey
+        keyHash = KeyHash.of(record.naturalKey)
         self.position = position
         (packedRow, chain) = CurrentVersionStore.row(of: record, at: position)
     }

@@ -25,11 +25,11 @@ struct CurrentVersionStore {
     /// Whether the entity's current versions are numbered by `key_id` (those with facts).
     static func hasKeyIDs(_ entity: Entity) -> Bool { MartSchema.factEntities.contains { $0.entity == entity } }
 
-    /// The stored version, nil when the key is new.
-    func stored(_ entity: Entity, key: String) throws -> Stored? {
-        let statement = try database.prepare(Self.storedSQL[entity.ordinal])
-        if Self.hasKeyIDs(entity) { try statement.bind(.integer(KeyHash.of(key)), at: 2) }
-        return try statement.bind(.text(key)).firstRow { row in
+    /// The stored version of the version's key, nil when the key is new.
+    func stored(_ version: CurrentVersion) throws -> Stored? {
+        let statement = try database.prepare(Self.storedSQL[version.entity.ordinal])
+        if Self.hasKeyIDs(version.entity) { try statement.bind(.integer(version.keyHash), at: 2) }
+        return try statement.bind(.text(version.naturalKey)).firstRow { row in
             Stored(position: SourcePosition(topic: row.value(0).text ?? "", partition: Int32(truncatingIfNeeded: row.integer(1)),
                                             offset: row.integer(2), ingestedMs: row.integer(3)),
                    keyID: row.integer(4))
@@ -54,7 +54,7 @@ struct CurrentVersionStore {
             try statement.bind(try chains.number(of: version.chain, in: database), at: next)
             next += 1
         }
-        try statement.bind(.integer(storedKeyID ?? KeyHash.of(version.naturalKey)), at: next)
+        try statement.bind(.integer(storedKeyID ?? version.keyHash), at: next)
         try statement.run(binding: version.packedRow)
         return storedKeyID ?? database.lastInsertedRowID
     }

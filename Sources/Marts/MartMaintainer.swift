@@ -116,7 +116,7 @@ public final class MartMaintainer {
         let (entity, key) = (version.entity, version.naturalKey)
         if let newest = pending![entity]?[key]?.position {
             if version.position <= newest { return .stale }
-        } else if mayBeStored[entity.ordinal].mayContain(key), let current = try versions.stored(entity, key: key) {
+        } else if mayBeStored[entity.ordinal].mayContain(key), let current = try versions.stored(version) {
             if version.position <= current.position { return .stale }
             stored[entity, default: [:]][key] = current.keyID
         }

@@ -53,11 +53,6 @@ public struct EntitySchema: Sendable {
         keyColumns.map { row[$0] ?? "" }.joined(separator: "|")
     }
 
-    /// The same key from a sliced record (its values decoded one by one).
-    public func naturalKey(of record: SlicedRecord) -> String {
-        keyColumns.map { record[$0] ?? "" }.joined(separator: "|")
-    }
-
     /// The same key from a JSON-decoded value (consumer side).
     public func naturalKey(of value: [String: String]) -> String {
         if keyColumns.count == 1 { return value[keyColumns[0]] ?? "" }
