@@ -54,6 +54,10 @@ public enum Stager {
                 if required { reasons.append("\(spec.column): required field is \(found == nil ? "missing" : "empty")") }
                 continue
             }
+            if containsNUL(raw) {
+                reasons.append(nulReason(spec.column))
+                continue
+            }
             guard let typed = FieldParser.parse(raw, as: spec.type) else {
                 reasons.append("\(spec.column): '\(raw.prefix(64))' is not a valid \(describe(spec.type))")
                 continue
@@ -62,6 +66,10 @@ public enum Stager {
         }
         // Columns outside the declared ones, in the order they were read (most rows have none).
         for (column, raw) in row.extra where !raw.isEmpty {
+            if containsNUL(raw) {
+                reasons.append(nulReason(column))
+                continue
+            }
             // Under a declared field's name it replaces that field's value (as it always did).
             let name = column.lowercased()
             if let index = plan.index[name] { declared[index] = .text(raw) } else { extra[name] = .text(raw) }
@@ -80,6 +88,18 @@ public enum Stager {
         }
         if !reasons.isEmpty { return .rejected(reasons) }
         return .accepted(StagedRecord(entity: entity, naturalKey: naturalKey, declared: declared, extra: extra))
+    }
+
+    /// Whether the text holds U+0000. SQLite binds text up to it (``State``'s statements), so
+    /// such a value would be stored cut short: two keys that differ after it would become one,
+    /// and a key's stored hash would not be its stored text's. Refused instead, with the field.
+    private static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.contains(0) }
+    }
+
+    private static func nulReason(_ column: String) -> String {
+        "\(column): contains the character U+0000 (NUL), which the state cannot store"
     }
 
     private static func describe(_ type: FieldType) -> String {

@@ -88,4 +88,23 @@ struct InputHardeningTests {
         }
         #expect(staged.fields["base_cost"] == .decimal("100000"), "exponent notation in money stays valid")
     }
+
+    @Test("a value holding U+0000 (NUL) is refused naming its field, key fields and others alike: stored, it would be cut short at the NUL")
+    func nulRefused() {
+        let encounter = ["Id": "e1", "START": "2019-02-17T10:00:00Z", "PATIENT": "p", "ORGANIZATION": "o", "ENCOUNTERCLASS": "wellness",
+                         "DESCRIPTION": "check-up"]
+        guard case .accepted = Stager.stage(.encounters, value: encounter, key: "e1") else {
+            Issue.record("refused the encounter without a NUL")
+            return
+        }
+        for (column, key) in [("Id", "e1\u{0}x"), ("DESCRIPTION", "e1"), ("EXTRA_NOTE", "e1")] {
+            var bad = encounter
+            bad[column] = (bad[column] ?? "note") + "\u{0}x"
+            guard case .rejected(let reasons) = Stager.stage(.encounters, value: bad, key: key) else {
+                Issue.record("accepted a NUL in \(column)")
+                continue
+            }
+            #expect(reasons == ["\(column): contains the character U+0000 (NUL), which the state cannot store"], "\(column): \(reasons)")
+        }
+    }
 }
