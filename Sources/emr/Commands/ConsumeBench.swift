@@ -29,6 +29,10 @@ struct ConsumeBench: ParsableCommand {
             consumer group, each verified) and the median records/s is printed with the range: \
             a shared machine's noise moves single runs by 10 % or more.
 
+            With --compare-patients N (flat cost): a second export of N patients on a broker of \
+            its own; each run applies one size, then the other, and the ratio of the two medians \
+            is printed with the larger size's peak RSS.
+
             With --rate R (latency): the consumer starts first and waits, ready; the export is then \
             published at a steady R records/s; once everything is applied the consumer is stopped \
             and the time from each record's Kafka timestamp to the commit of the batch that \
@@ -39,6 +43,7 @@ struct ConsumeBench: ParsableCommand {
               emr bench consume --patients 6000 --partitions 48
               emr bench consume --patients 100 --rate 1000
               emr bench consume --runs 5
+              emr bench consume --compare-patients 6000 --partitions 48 --runs 3
               emr bench consume --workers 2   # --state-dir, tasks applied on 2 threads
             """
     )
@@ -64,6 +69,9 @@ struct ConsumeBench: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Times to run the consumer over the same topics; the median is printed.", valueName: "n"))
     var runs = 1
 
+    @Option(name: .long, help: ArgumentHelp("Also run over an export of this many patients (its own broker, same --seed and --partitions), alternating with --patients run by run; prints the ratio of the two medians (flat cost).", valueName: "n"))
+    var comparePatients: Int?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -73,6 +81,8 @@ struct ConsumeBench: ParsableCommand {
         try OptionChecks.check(batchSize, "--batch-size", 1...1_000_000)
         try OptionChecks.check(workers, "--workers", 1...256)
         try OptionChecks.check(runs, "--runs", 1...100)
+        try OptionChecks.check(comparePatients, "--compare-patients", 1...1_000_000)
+        if rate != nil, comparePatients != nil { throw ValidationError("--compare-patients applies to the throughput run, not to --rate") }
         if rate != nil, runs != 1 { throw ValidationError("--runs applies to the throughput run, not to --rate") }
     }
 
@@ -82,87 +92,83 @@ struct ConsumeBench: ParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
 
-        let generated = try ExportGenerator(options: GeneratorOptions(patients: patients, organizations: patients / 8 + 1, seed: seed))
-            .write(to: "\(work)/export")
-        print("generated \(generated.rows.values.reduce(0, +)) rows for \(patients) patients (seed \(seed))")
-
-        var catalog = try BuiltInTopics.catalog()
-        if let partitions {
-            catalog = TopicCatalog(topics: catalog.topics.map { topic in
-                var topic = topic
-                if topic.role == .raw { topic.partitions = partitions }
-                return topic
-            })
-        }
-        let broker = try EmbeddedBroker(brokers: 1, logger: logger)
-        try broker.createTopics(catalog)
-        let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
-
-        var common = ["--brokers", broker.bootstrapServers]
-        if let partitions { common += ["--topics", try writeTopics(catalog, partitions: partitions, into: work)] }
-        if let batchSize { common += ["--batch-size", String(batchSize)] }
+        let sizes = [patients] + (comparePatients.map { [$0] } ?? [])
+        let subjects = try sizes.map { try BenchTopics(patients: $0, seed: seed, partitions: partitions, directory: "\(work)/p\($0)", logger: logger) }
         if let rate {
-            try latency(consumeArguments(common, run: 1, work: work), kafka: kafka, catalog: catalog, rate: rate, work: work, logger: logger)
-            withExtendedLifetime(broker) {}
+            try latency(subjects[0], rate: rate, logger: logger)
             return
         }
 
-        let produced = try publish(kafka: kafka, catalog: catalog, rate: nil, work: work, logger: logger)
-        print("produced \(produced) records to \(catalog.rawTopicsByEntity.count) raw topics")
+        var produced: [Int] = [], rawRates: [Double] = []
+        for subject in subjects {
+            let count = try subject.publish(rate: nil, logger: logger)
+            produced.append(count)
+            print("produced \(count) records\(label(subject)) to \(subject.catalog.rawTopicsByEntity.count) raw topics")
+            let raw = try subject.rawRead(expected: count, logger: logger)
+            rawRates.append(Double(raw.count) / max(raw.seconds, 1e-9))
+            print(String(format: "(a) raw read%@ (project's consumer, nothing applied): %d messages in %.2f s = %.0f msg/s",
+                         label(subject), raw.count, raw.seconds, rawRates.last!))
+        }
 
-        let raw = try rawRead(kafka, topics: catalog.topics.filter { $0.role == .raw }.map(\.name), expected: produced, logger: logger)
-        print(String(format: "(a) raw read (project's consumer, nothing applied): %d messages in %.2f s = %.0f msg/s",
-                     raw.count, raw.seconds, Double(raw.count) / max(raw.seconds, 1e-9)))
-
-        let rawRate = Double(raw.count) / max(raw.seconds, 1e-9)
-        var rates: [Double] = []
+        // Run by run, each size in turn: a shared host's slow minutes fall on both sizes alike.
+        var rates = Array(repeating: RunFigures(), count: subjects.count), peaks = rates
         for run in 1...runs {
-            let child = try runChild(consumeArguments(common, run: run, work: work) + ["--exit-when-caught-up", "--quiet-period", "1"])
-            guard child.status == 0, let line = child.stdout.split(separator: "\n").last(where: { $0.hasPrefix("consume: read") }) else {
-                throw RuntimeFailure("emr consume exited \(child.status): \(child.stderr.suffix(2_000))")
+            for (index, subject) in subjects.enumerated() {
+                let figures = try consume(subject, run: run)
+                rates[index].append(figures.rate)
+                peaks[index].append(figures.peakMB)
+                try verify(subject, run: run, read: figures.read, produced: produced[index])
             }
-            let figures = try ConsumeFigures(String(line))
-            let consumeRate = Double(figures.read) / max(figures.activeSeconds, 1e-9)
-            rates.append(consumeRate)
-            print(String(format: "(b) emr consume%@: %d records in %.2f s (first to last message) = %.0f records/s; %d batches; peak RSS %.0f MB",
-                         runs > 1 ? " (run \(run) of \(runs))" : "", figures.read, figures.activeSeconds, consumeRate, figures.batches, figures.peakMB))
-            print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; applying thread's CPU %.2f ms",
-                         figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs, figures.applyingCPUMs))
-            try verify(work, run: run, read: figures.read, produced: produced)
         }
-        let sorted = rates.sorted()
-        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        if runs > 1 {
-            print(String(format: "(b) median of %d runs: %.0f records/s (%.0f to %.0f)", runs, median, sorted.first!, sorted.last!))
+        for (index, subject) in subjects.enumerated() {
+            let (low, high) = rates[index].range
+            if runs > 1 {
+                print(String(format: "(b) median of %d runs%@: %.0f records/s (%.0f to %.0f); peak RSS up to %.0f MB",
+                             runs, label(subject), rates[index].median, low, high, peaks[index].range.high))
+            }
+            print(String(format: "ratio consume/raw read%@: %.4f", label(subject), rates[index].median / rawRates[index]))
         }
-        print(String(format: "ratio consume/raw read: %.4f", median / rawRate))
-        withExtendedLifetime(broker) {}
+        if subjects.count == 2 {
+            print(String(format: "flat cost: %d-patient median / %d-patient median = %.2f (runs alternated; goal 0.8); peak RSS at %d patients up to %.0f MB (goal 150)",
+                         subjects[1].patients, subjects[0].patients, rates[1].median / max(rates[0].median, 1e-9),
+                         subjects[1].patients, peaks[1].range.high))
+        }
+        withExtendedLifetime(subjects) {}
+    }
+
+    /// " at N patients" when two sizes are compared, else nothing.
+    private func label(_ subject: BenchTopics) -> String {
+        comparePatients == nil ? "" : " at \(subject.patients) patients"
+    }
+
+    /// One throughput run of `emr consume --exit-when-caught-up` over the subject's topics.
+    private func consume(_ subject: BenchTopics, run: Int) throws -> ConsumeFigures {
+        let child = try runChild(consumeArguments(subject, run: run) + ["--exit-when-caught-up", "--quiet-period", "1"])
+        guard child.status == 0, let line = child.stdout.split(separator: "\n").last(where: { $0.hasPrefix("consume: read") }) else {
+            throw RuntimeFailure("emr consume exited \(child.status): \(child.stderr.suffix(2_000))")
+        }
+        let figures = try ConsumeFigures(String(line))
+        print(String(format: "(b) emr consume%@%@: %d records in %.2f s (first to last message) = %.0f records/s; %d batches; peak RSS %.0f MB",
+                     label(subject), runs > 1 ? " (run \(run) of \(runs))" : "", figures.read, figures.activeSeconds, figures.rate,
+                     figures.batches, figures.peakMB))
+        print(String(format: "    per batch: decode %.2f ms, stage %.2f ms, marts %.2f ms, commit %.2f ms; applying thread's CPU %.2f ms",
+                     figures.decodeMs, figures.stageMs, figures.martsMs, figures.commitMs, figures.applyingCPUMs))
+        return figures
     }
 
     /// `emr consume`'s arguments for run `run`: its own state file (or task directory) and group.
-    private func consumeArguments(_ common: [String], run: Int, work: String) -> [String] {
-        ["consume", "--group", "emr-bench-consume-\(run)"] + common
-            + (workers.map { ["--state-dir", stateDirectory(work, run: run), "--workers", String($0)] } ?? ["--state", statePath(work, run: run)])
+    private func consumeArguments(_ subject: BenchTopics, run: Int) -> [String] {
+        ["consume", "--group", "emr-bench-consume-\(run)"] + subject.consumeArguments
+            + (batchSize.map { ["--batch-size", String($0)] } ?? [])
+            + (workers.map { ["--state-dir", stateDirectory(subject, run: run), "--workers", String($0)] } ?? ["--state", statePath(subject, run: run)])
     }
 
-    private func statePath(_ work: String, run: Int) -> String { "\(work)/state-\(run).sqlite" }
-    private func stateDirectory(_ work: String, run: Int) -> String { "\(work)/tasks-\(run)" }
-
-    /// Publishes every facility of the export (paced when `rate` is given); returns the count.
-    private func publish(kafka: KafkaConfiguration, catalog: TopicCatalog, rate: Double?, work: String, logger: Logger) throws -> Int {
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(kafka: kafka), logger: logger)
-        var options = ProduceOptions(exportDirectory: "\(work)/export", facilities: nil)
-        options.rate = rate
-        let produced = try FacilityProducers(options: options, producer: producer, builder: try RecordMessageBuilder(catalog: catalog), logger: logger)
-            .run { _ in }
-        try? producer.close(timeoutMs: 10_000)
-        guard produced.lost == 0 else { throw RuntimeFailure("\(produced.lost) records not delivered") }
-        return produced.sentTotal
-    }
+    private func statePath(_ subject: BenchTopics, run: Int) -> String { "\(subject.directory)/state-\(run).sqlite" }
+    private func stateDirectory(_ subject: BenchTopics, run: Int) -> String { "\(subject.directory)/tasks-\(run)" }
 
     /// Verifies run `run`'s state, then removes it (a 6000-patient state is about 500 MB).
-    private func verify(_ work: String, run: Int, read: Int, produced: Int) throws {
-        let files = try stateFiles(work, run: run)
+    private func verify(_ subject: BenchTopics, run: Int, read: Int, produced: Int) throws {
+        let files = try stateFiles(subject, run: run)
         defer {
             for file in files { for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
         }
@@ -178,11 +184,11 @@ struct ConsumeBench: ParsableCommand {
     }
 
     /// The consumer waits, ready; records arrive at `rate`; latencies from its summary.
-    private func latency(_ arguments: [String], kafka: KafkaConfiguration, catalog: TopicCatalog, rate: Double, work: String, logger: Logger) throws {
-        let ready = "\(work)/ready"
+    private func latency(_ subject: BenchTopics, rate: Double, logger: Logger) throws {
+        let ready = "\(subject.directory)/ready"
         let process = Process()
         process.executableURL = try Self.executable()
-        process.arguments = arguments + ["--ready-file", ready]
+        process.arguments = consumeArguments(subject, run: 1) + ["--ready-file", ready]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -195,11 +201,11 @@ struct ConsumeBench: ParsableCommand {
         }
         print(String(format: "consumer ready; publishing at %.0f records/s", rate))
         let started = Date()
-        let produced = try publish(kafka: kafka, catalog: catalog, rate: rate, work: work, logger: logger)
+        let produced = try subject.publish(rate: rate, logger: logger)
         print(String(format: "produced %d records in %.1f s", produced, Date().timeIntervalSince(started)))
         // Everything applied: the state file's counter says so.
         var read: Int64 = 0
-        let files = { (try? stateFiles(work, run: 1)) ?? [] }
+        let files = { (try? stateFiles(subject, run: 1)) ?? [] }
         while read < Int64(produced) {
             guard Date() < started.addingTimeInterval(Double(produced) / rate + 120), process.isRunning else {
                 throw RuntimeFailure("the consumer applied \(read) of \(produced) records")
@@ -216,40 +222,19 @@ struct ConsumeBench: ParsableCommand {
         }
         let figures = try ConsumeFigures(String(line))
         print("(b) emr consume at \(Int(rate)) records/s: Kafka timestamp to commit p50 \(match.1) ms, p99 \(match.2) ms, max \(match.3) ms; \(figures.batches) batches; peak RSS \(Int(figures.peakMB)) MB")
-        try verify(work, run: 1, read: figures.read, produced: produced)
+        try verify(subject, run: 1, read: figures.read, produced: produced)
     }
 
     /// The state files of run `run`: its state file, or its task files.
-    private func stateFiles(_ work: String, run: Int) throws -> [String] {
-        guard workers != nil else { return [statePath(work, run: run)] }
-        return try TaskFiles.names(in: stateDirectory(work, run: run)).map { TaskFiles.path(of: $0, in: stateDirectory(work, run: run)) }
+    private func stateFiles(_ subject: BenchTopics, run: Int) throws -> [String] {
+        guard workers != nil else { return [statePath(subject, run: run)] }
+        return try TaskFiles.names(in: stateDirectory(subject, run: run)).map { TaskFiles.path(of: $0, in: stateDirectory(subject, run: run)) }
     }
 
     static func executable() throws -> URL {
         let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         guard FileManager.default.isExecutableFile(atPath: own.path) else { throw RuntimeFailure("cannot find this emr binary") }
         return own
-    }
-
-    /// Reads every raw topic from the start until `expected` messages arrived.
-    private func rawRead(_ kafka: KafkaConfiguration, topics: [String], expected: Int, logger: Logger) throws -> (count: Int, seconds: Double) {
-        let reader = try KafkaConsumer(configuration: ConsumerConfiguration(kafka: kafka, groupID: "emr-bench-raw-\(getpid())"), logger: logger)
-        defer { reader.close() }
-        try reader.subscribe(topics: topics)
-        return try reader.readCount(expected, within: .seconds(300))
-    }
-
-    /// The consumer child reads the same partition counts as the broker (written as declarations).
-    private func writeTopics(_ catalog: TopicCatalog, partitions: Int32, into work: String) throws -> String {
-        let directory = "\(work)/topics"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (name, text) in BuiltInTopics.files {
-            let adjusted = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                line.hasPrefix("partitions=") && text.contains("role=raw") ? "partitions=\(partitions)" : String(line)
-            }.joined(separator: "\n")
-            try adjusted.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
-        }
-        return directory
     }
 
     private func runChild(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -267,23 +252,5 @@ struct ConsumeBench: ParsableCommand {
         process.waitUntilExit()
         while reading.isExecuting { Thread.sleep(forTimeInterval: 0.01) }
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
-    }
-}
-
-/// The figures of `emr consume`'s summary line.
-struct ConsumeFigures {
-    var read = 0, batches = 0
-    var activeSeconds = 0.0, decodeMs = 0.0, stageMs = 0.0, martsMs = 0.0, commitMs = 0.0, applyingCPUMs = 0.0, peakMB = 0.0
-
-    init(_ line: String) throws {
-        guard let head = line.firstMatch(of: /read (\d+) .* in (\d+) batches, .*first to last message ([0-9.]+) s/),
-              let split = line.firstMatch(of: /decode ([0-9.]+) ms, stage ([0-9.]+) ms, marts ([0-9.]+) ms, commit ([0-9.]+) ms, applying CPU ([0-9.]+) ms; peak RSS ([0-9.]+) MB/) else {
-            throw RuntimeFailure("cannot read the consumer's summary: \(line)")
-        }
-        read = Int(head.1) ?? 0
-        batches = Int(head.2) ?? 0
-        activeSeconds = Double(head.3) ?? 0
-        (decodeMs, stageMs, martsMs, commitMs, applyingCPUMs, peakMB) = (Double(split.1) ?? 0, Double(split.2) ?? 0, Double(split.3) ?? 0,
-                                                                        Double(split.4) ?? 0, Double(split.5) ?? 0, Double(split.6) ?? 0)
     }
 }
