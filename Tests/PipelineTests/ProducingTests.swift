@@ -65,3 +65,47 @@ struct CETimeParsingTests {
         #expect(RecordDecoder.milliseconds(CivilTime.formatTimestamp(now)) == 1_750_000_123_456)
     }
 }
+
+extension ProducingTests {
+    @Test("column positions kept from record to record give every message the key and partition of a fresh look-up, also when records of one entity come from files with columns in another order")
+    func messageColumnsFollowTheHeader() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("message-columns-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try ExportGenerator(options: GeneratorOptions(patients: 12, organizations: 3, seed: 5)).write(to: "\(root)/a")
+        // The same export with every file's columns reversed.
+        try FileManager.default.createDirectory(atPath: "\(root)/b", withIntermediateDirectories: true)
+        let a = try SyntheaExport(directory: "\(root)/a")
+        for entity in Entity.allCases {
+            var writer: CSVWriter?
+            try a.forEachRow(entity) { row in
+                if writer == nil { writer = try CSVWriter(path: "\(root)/b/\(URL(fileURLWithPath: a.path(of: entity)).lastPathComponent)", header: row.header.names.reversed()) }
+                try writer!.write(row.values.reversed())
+            }
+            try writer?.close()
+        }
+        func sliced(_ directory: String) throws -> [SlicedRecord] {
+            let (stream, _) = try FacilitySlicer(export: try SyntheaExport(directory: directory), options: SliceOptions()).slice()
+            var out: [SlicedRecord] = []
+            while let record = try stream.next() { out.append(record) }
+            return out
+        }
+        let (first, second) = (try sliced("\(root)/a"), try sliced("\(root)/b"))
+        #expect(first.count == second.count && !first.isEmpty)
+        // Interleaved, so the kept positions must change with the header every record.
+        let builder = RecordMessageBuilder(topics: Dictionary(uniqueKeysWithValues: Entity.allCases.map { ($0, "t.\($0.rawValue)") }))
+        var columns = MessageColumns()
+        var checked = 0
+        for (x, y) in zip(first, second) {
+            for record in [x, y] {
+                let kept = builder.prepare(record, columns: &columns), fresh = builder.prepare(record)
+                #expect(kept.key == fresh.key && kept.partition == fresh.partition, "\(record.entity) line \(record.line)")
+                let schema = EntitySchema.of(record.entity)
+                #expect(kept.key == Array(schema.naturalKey(of: record.row).utf8), "\(record.entity) line \(record.line)")
+                let partitionValue = record[schema.patientColumn ?? "Id"] ?? ""
+                #expect(kept.partition == .byHash(Array(partitionValue.utf8)), "\(record.entity) line \(record.line)")
+                checked += 1
+            }
+        }
+        #expect(checked == 2 * first.count)
+    }
+}

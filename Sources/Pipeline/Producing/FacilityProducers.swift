@@ -111,8 +111,9 @@ public final class FacilityProducers {
         // This thread reads the ordered slices and prepares messages; the sender sends them.
         var batch: [PreparedRecord] = []
         batch.reserveCapacity(Self.batchSize)
+        var columns = MessageColumns()
         while let record = try stream.next() {
-            batch.append(builder.prepare(record))
+            batch.append(builder.prepare(record, columns: &columns))
             if batch.count == Self.batchSize {
                 try sender.submit(batch, whileWaiting: report)
                 batch.removeAll(keepingCapacity: true)

@@ -50,7 +50,13 @@ public struct SlicedRecord: Sendable {
     /// an empty value), read in one pass without decoding them: equal to the `|`-joined
     /// ``subscript(column:)`` values.
     public func joinedValues(_ columns: [String]) -> [UInt8] {
-        RowCodec.joined(at: columns.map(header.position(of:)), encoded: encoded, valuesStart: valuesStart)
+        joinedValues(at: columns.map(header.position(of:)))
+    }
+
+    /// The same, by column positions in ``header`` found beforehand (nil: a column the file
+    /// does not have): a producer finds them once per file instead of once per record.
+    public func joinedValues(at positions: [Int?]) -> [UInt8] {
+        RowCodec.joined(at: positions, encoded: encoded, valuesStart: valuesStart)
     }
 
     /// The whole row, decoded.
