@@ -28,7 +28,10 @@ final class Readiness {
         } else if !isReady {
             isReady = true
             logger.info("ready (was: \(reason))")
-            if let file { FileManager.default.createFile(atPath: file, contents: Data("ready\n".utf8)) }
+            // A script waiting for the file would wait forever: say why it never comes.
+            if let file, !FileManager.default.createFile(atPath: file, contents: Data("ready\n".utf8)) {
+                logger.error("ready, but cannot write the ready file \(file) (--ready-file)")
+            }
         }
     }
 }

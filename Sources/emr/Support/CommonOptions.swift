@@ -45,7 +45,10 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct TopicsDirectoryOption: ParsableArguments {
     @Option(name: .customLong("topics"),
             help: ArgumentHelp("Directory of topic declarations (*.properties) instead of the built-in ones (also EMR_TOPICS).", valueName: "dir"))
-    var directory: String? = ProcessInfo.processInfo.environment["EMR_TOPICS"].flatMap { $0.isEmpty ? nil : $0 }
+    var given: String?
+
+    /// `--topics`, else `EMR_TOPICS` when set and not empty.
+    var directory: String? { given ?? ProcessInfo.processInfo.environment["EMR_TOPICS"].flatMap { $0.isEmpty ? nil : $0 } }
 
     func catalog() throws -> TopicCatalog {
         if let directory { return try TopicCatalog.load(directory: directory) }

@@ -6,8 +6,11 @@ import ServiceLifecycle
 
 /// `--http HOST:PORT` (or `EMR_HTTP`) and `--http-token-file`, shared by `consume` and `serve`.
 struct HTTPOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Serve health, readiness, metrics and the marts API on this address (default $EMR_HTTP; off when unset). Binds 127.0.0.1 unless told otherwise.", valueName: "host:port"))
-    var http: String? = ProcessInfo.processInfo.environment["EMR_HTTP"].flatMap { $0.isEmpty ? nil : $0 }
+    @Option(name: .customLong("http"), help: ArgumentHelp("Serve health, readiness, metrics and the marts API on this address (default $EMR_HTTP; off when unset). Binds 127.0.0.1 unless told otherwise.", valueName: "host:port"))
+    var givenHTTP: String?
+
+    /// `--http`, else `EMR_HTTP` when set and not empty.
+    var http: String? { givenHTTP ?? ProcessInfo.processInfo.environment["EMR_HTTP"].flatMap { $0.isEmpty ? nil : $0 } }
 
     @Option(name: .long, help: ArgumentHelp("When set, / and /api/* require 'Authorization: Bearer <token>' with the token in this file; /livez, /readyz and /metrics stay open.", valueName: "file"))
     var httpTokenFile: String?
