@@ -67,11 +67,8 @@ struct StorageMigrationTests {
 
     @Test("a version 8 state file stores its facts by the key ids of their current versions, with no index on their grain, every row kept; a file of facts alone (a merge) keeps them")
     func upgradesToFactsByKeyID() throws {
-        let (directory, stream, context) = try Self.shuffledExport()
+        let (directory, stream, half, written, context) = try Self.halfApplied()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let half = stream.count / 2
-        let written = try MartHarness()
-        try written.apply(stream[..<half])
         let facts = [MartCatalog.encounters, MartCatalog.conditions, MartCatalog.medications]
         let factSQL = { (mart: MartDefinition) in "SELECT \(mart.columns.joined(separator: ", ")) FROM \(mart.name) ORDER BY \(mart.grain.joined(separator: ", "))" }
 
@@ -108,11 +105,8 @@ struct StorageMigrationTests {
 
     @Test("a version 10 state file finds the current versions with key ids by their key's hash: every row kept, each hash the key's, no unique index on the key text, look-ups through the hash index; it goes on applying")
     func upgradesToKeyHashes() throws {
-        let (directory, stream, context) = try Self.shuffledExport()
+        let (directory, stream, half, written, context) = try Self.halfApplied()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let half = stream.count / 2
-        let written = try MartHarness()
-        try written.apply(stream[..<half])
         let path = directory + "/state.sqlite"
         let before: [String: [[SQLiteValue]]]
         let keyIDs = "SELECT key_id, natural_key FROM current_encounters UNION ALL SELECT key_id, natural_key FROM current_conditions UNION ALL SELECT key_id, natural_key FROM current_medications ORDER BY 2"
@@ -151,6 +145,20 @@ struct StorageMigrationTests {
         var stream = try loadVersions(directory + "/export")
         stream.shuffle(using: &random)
         return (directory, stream, "seed \(seed) (rerun with EMR_TEST_SEED=\(seed))")
+    }
+
+    /// ``shuffledExport()`` with its first half applied to a fresh state: what an upgrade test
+    /// copies into a file of an older version.
+    static func halfApplied() throws -> (directory: String, stream: [Version], half: Int, written: MartHarness, context: String) {
+        let (directory, stream, context) = try shuffledExport()
+        do {
+            let written = try MartHarness()
+            try written.apply(stream[..<(stream.count / 2)])
+            return (directory, stream, stream.count / 2, written, context)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
     }
 
     /// Applies the stream from `half` on to the upgraded file, then expects every mart to verify
