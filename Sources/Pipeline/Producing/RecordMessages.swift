@@ -50,7 +50,8 @@ public struct RecordMessageBuilder: Sendable {
 
 /// Where an entity's partition column (its patient column, or `Id` when it has none or the
 /// file lacks it) and key columns are in its file's header: found once per header, not once per
-/// record (name look-ups were about 3 % of the producer's CPU).
+/// record (by name for every record, with two arrays each, they cost about 13 % of the
+/// producer's CPU: 6.72 vs 5.82 s for a 9,220-patient export).
 public struct MessageColumns: Sendable {
     private var found: [Entity: (names: [String], partition: [Int?], key: [Int?])] = [:]
 
